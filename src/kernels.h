@@ -1,0 +1,50 @@
+/*
+ * kernels.h - the math of the forward pass as pure functions.
+ *
+ * Outputs first, then inputs, then weights, then sizes.  No I/O, no
+ * allocation, no tracing.  Every sum runs in a fixed order, so the same
+ * inputs give the same bits in every build and at every thread count.
+ */
+#ifndef ARGEN_KERNELS_H
+#define ARGEN_KERNELS_H
+
+#include <stddef.h>
+
+/* out[t] = wte[tokens[t]] + wpe[pos + t]             [T] -> [T, C] */
+void embed(float *out, const int *tokens, const float *wte, const float *wpe, int T, int pos, int C);
+
+/* out[t] = (x[t] - mean) * rstd * weight + bias;  mean, rstd may be NULL.   [T, C] -> [T, C] */
+void layernorm(float *out, float *mean, float *rstd, const float *x,
+               const float *weight, const float *bias, int T, int C, float eps);
+
+/* out = x @ w + bias, w laid out [in, out] (Conv1D).   [T, in] -> [T, out]
+ * Each output accumulates over i = 0..in-1 in order, whatever T is: decoding
+ * one token and prefilling many give the same bits. bias may be NULL. */
+void matmul(float *out, const float *x, const float *w, const float *bias, int T, int in, int out_dim);
+
+/* out[t][v] = x[t] . w[v], w laid out [V, C] (the unembedding, tied to wte).   [T, C] -> [T, V] */
+void matmul_transposed(float *out, const float *x, const float *w, int T, int C, int V);
+
+/* Dot product with 16 fixed partial sums combined in a fixed order. */
+float dot(const float *a, const float *b, int n);
+
+/* GELU, tanh approximation ("gelu_new"): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+void gelu(float *out, const float *x, size_t n);
+
+/* out = a + b */
+void residual_add(float *out, const float *a, const float *b, size_t n);
+
+/* probs = softmax(x), max subtracted first for stability; returns log(sum exp(x - max)) + max, the log-partition. */
+double softmax(float *probs, const float *x, int n);
+
+/* Causal self-attention of T queries at positions pos..pos+T-1.
+ *   qkv        [T, 3C]          q | k | v, heads contiguous within each
+ *   key_cache  [H, n_ctx, hs]   this layer's; keys of positions pos..pos+T-1 are written here
+ *   value_cache[H, n_ctx, hs]
+ *   probs      [H, T, n_ctx]    softmax(q.k / sqrt(hs)) over keys 0..pos+t, zeros after (the mask)
+ *   out        [T, C]           probs @ v, heads side by side
+ */
+void attention(float *out, float *probs, float *key_cache, float *value_cache,
+               const float *qkv, int T, int pos, int C, int H, int n_ctx);
+
+#endif

@@ -1,0 +1,93 @@
+/* util.c - see util.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int error_set(Error *err, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int read_file(const char *path, char **data, size_t *len, Error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) { fclose(f); return error_set(err, "%s: out of memory", path); }
+    for (;;) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap) break;
+        char *bigger = realloc(buf, 2 * cap + 1);
+        if (!bigger) { free(buf); fclose(f); return error_set(err, "%s: out of memory", path); }
+        buf = bigger;
+        cap *= 2;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) { free(buf); return error_set(err, "%s: read error", path); }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+int atomic_open(AtomicFile *af, const char *path, Error *err) {
+    af->f = NULL;
+    if (strlen(path) >= sizeof af->path) return error_set(err, "%s: path too long", path);
+    strcpy(af->path, path);
+    snprintf(af->tmp_path, sizeof af->tmp_path, "%s.tmp.%ld", path, (long)getpid());
+    af->f = fopen(af->tmp_path, "wb");
+    if (!af->f) return error_set(err, "%s: cannot write: %s", path, strerror(errno));
+    return 0;
+}
+
+int atomic_commit(AtomicFile *af, Error *err) {
+    if (!af->f) return error_set(err, "%s: not open", af->path);
+    int bad = fflush(af->f) != 0 || ferror(af->f);
+    int saved = errno;
+    if (!bad && fsync(fileno(af->f)) != 0) { bad = 1; saved = errno; }
+    if (fclose(af->f) != 0 && !bad) { bad = 1; saved = errno; }
+    af->f = NULL;
+    if (bad) {
+        remove(af->tmp_path);
+        return error_set(err, "%s: write failed: %s", af->path, strerror(saved ? saved : EIO));
+    }
+    if (rename(af->tmp_path, af->path) != 0) {
+        saved = errno;
+        remove(af->tmp_path);
+        return error_set(err, "%s: cannot rename into place: %s", af->path, strerror(saved));
+    }
+    return 0;
+}
+
+void atomic_abort(AtomicFile *af) {
+    if (af->f) {
+        fclose(af->f);
+        af->f = NULL;
+        remove(af->tmp_path);
+    }
+}
+
+int path_join(char *out, size_t n, const char *dir, const char *name, Error *err) {
+    int k = snprintf(out, n, "%s/%s", dir, name);
+    if (k < 0 || (size_t)k >= n) return error_set(err, "%s/%s: path too long", dir, name);
+    return 0;
+}
+
+double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
