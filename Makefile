@@ -10,7 +10,7 @@
 CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2 -g
-CFLAGS  += -std=c99 -Wall -Wextra -Werror -ffp-contract=off $(OPT) -MMD -MP
+CFLAGS  += -std=c99 -Wall -Wextra -Werror -Wno-unknown-pragmas -ffp-contract=off $(OPT) -MMD -MP
 LDLIBS  += -lm
 ifeq ($(OMP),1)
 CFLAGS  += -fopenmp
