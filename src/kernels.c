@@ -1,10 +1,11 @@
 /*
  * kernels.c - the math of the forward pass.  See kernels.h for shapes.
  *
- * Speed comes from memory layout, not tricks: matmul streams each weight row
- * once per block of tokens and updates a contiguous row of outputs, a loop
- * compilers vectorise without -ffast-math because every output keeps its own
- * sum in order.  The dot product keeps 16 partial sums, combined in a fixed
+ * Speed comes from memory layout, not tricks: decoding streams each weight
+ * row once into a contiguous row of outputs; prefill keeps a 4 x 16 tile of
+ * outputs in registers so every weight loaded serves 4 tokens.  Compilers
+ * vectorise both without -ffast-math because every output keeps its own sum,
+ * in order.  The dot product keeps 16 partial sums, combined in a fixed
  * order, for the same reason.  OpenMP (make OMP=1) only splits loops whose
  * iterations write disjoint outputs, so the thread count never changes a bit.
  */
@@ -42,34 +43,63 @@ void layernorm(float *out, float *mean, float *rstd, const float *x,
     }
 }
 
-/* Tokens are handled in blocks of TOKEN_BLOCK rows so that each weight row,
- * once loaded into cache, serves several tokens (prefill is compute-bound);
- * with T = 1 (decoding) it is a plain streaming matrix-vector product. */
-#define TOKEN_BLOCK 4
-
-void matmul(float *out, const float *x, const float *w, const float *bias, int T, int in, int out_dim) {
-    for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
-        int nt = T - t0 < TOKEN_BLOCK ? T - t0 : TOKEN_BLOCK;
-#pragma omp parallel for schedule(static)
-        for (int o0 = 0; o0 < out_dim; o0 += 256) {  /* disjoint column strips: thread-safe, same bits */
-            int o1 = o0 + 256 < out_dim ? o0 + 256 : out_dim;
-            for (int t = t0; t < t0 + nt; t++) {
-                float *y = out + (size_t)t * out_dim;
-                for (int o = o0; o < o1; o++) y[o] = bias ? bias[o] : 0.0f;
-            }
-            for (int i = 0; i < in; i++) {
-                const float *wi = w + (size_t)i * out_dim;
-                for (int t = t0; t < t0 + nt; t++) {
-                    float xi = x[(size_t)t * in + i];
-                    float *y = out + (size_t)t * out_dim;
-                    for (int o = o0; o < o1; o++) y[o] += xi * wi[o];
-                }
-            }
-        }
+/* out[t][o0..o1) += x[t] @ w[:, o0..o1) for one token: streams the weight
+ * rows in order (the decode case: memory-bound, so read each byte once). */
+static void matvec_accumulate(float *restrict y, const float *restrict x, const float *restrict w,
+                              int in, int out_dim, int o0, int o1) {
+    for (int i = 0; i < in; i++) {
+        const float *wi = w + (size_t)i * out_dim;
+        float xi = x[i];
+        for (int o = o0; o < o1; o++) y[o] += xi * wi[o];
     }
 }
 
-float dot(const float *a, const float *b, int n) {
+/* A 4-token x 16-output tile kept in registers while i runs over the inputs
+ * (the prefill case: compute-bound, so reuse each loaded weight 4 times).
+ * Each output still adds its terms in the order i = 0, 1, ..., in-1. */
+#define TILE_T 4
+#define TILE_O 16
+static void matmul_tile(float *restrict out, const float *restrict x, const float *restrict w,
+                        int in, int out_dim, int t0, int o0) {
+    float a0[TILE_O], a1[TILE_O], a2[TILE_O], a3[TILE_O];  /* one row of the tile per token */
+    float *y0 = out + (size_t)t0 * out_dim + o0, *y1 = y0 + out_dim, *y2 = y1 + out_dim, *y3 = y2 + out_dim;
+    const float *x0 = x + (size_t)t0 * in, *x1 = x0 + in, *x2 = x1 + in, *x3 = x2 + in;
+    for (int o = 0; o < TILE_O; o++) { a0[o] = y0[o]; a1[o] = y1[o]; a2[o] = y2[o]; a3[o] = y3[o]; }
+    for (int i = 0; i < in; i++) {
+        const float *wi = w + (size_t)i * out_dim + o0;
+        float v0 = x0[i], v1 = x1[i], v2 = x2[i], v3 = x3[i];
+        for (int o = 0; o < TILE_O; o++) {
+            a0[o] += v0 * wi[o];
+            a1[o] += v1 * wi[o];
+            a2[o] += v2 * wi[o];
+            a3[o] += v3 * wi[o];
+        }
+    }
+    for (int o = 0; o < TILE_O; o++) { y0[o] = a0[o]; y1[o] = a1[o]; y2[o] = a2[o]; y3[o] = a3[o]; }
+}
+
+void matmul(float *restrict out, const float *restrict x, const float *restrict w, const float *restrict bias,
+            int T, int in, int out_dim) {
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < out_dim; o++) out[(size_t)t * out_dim + o] = bias ? bias[o] : 0.0f;
+    int t_tiled = T - T % TILE_T, o_tiled = out_dim - out_dim % TILE_O;
+    /* Full tiles; then the rows and columns left over, one token at a time.
+     * Every path sums in the same order, so prefill and decode agree bit for bit. */
+#pragma omp parallel for schedule(static)
+    for (int o0 = 0; o0 < o_tiled; o0 += TILE_O)
+        for (int t0 = 0; t0 < t_tiled; t0 += TILE_T) matmul_tile(out, x, w, in, out_dim, t0, o0);
+    for (int t = 0; t < t_tiled; t++)
+        matvec_accumulate(out + (size_t)t * out_dim, x + (size_t)t * in, w, in, out_dim, o_tiled, out_dim);
+    for (int t = t_tiled; t < T; t++) {
+        float *y = out + (size_t)t * out_dim;
+        const float *xt = x + (size_t)t * in;
+#pragma omp parallel for schedule(static)
+        for (int o0 = 0; o0 < out_dim; o0 += 512)  /* disjoint column strips per thread */
+            matvec_accumulate(y, xt, w, in, out_dim, o0, o0 + 512 < out_dim ? o0 + 512 : out_dim);
+    }
+}
+
+float dot(const float *restrict a, const float *restrict b, int n) {
     float part[16] = {0};
     int i = 0;
     for (; i + 16 <= n; i += 16)

@@ -20,13 +20,14 @@ void layernorm(float *out, float *mean, float *rstd, const float *x,
 /* out = x @ w + bias, w laid out [in, out] (Conv1D).   [T, in] -> [T, out]
  * Each output accumulates over i = 0..in-1 in order, whatever T is: decoding
  * one token and prefilling many give the same bits. bias may be NULL. */
-void matmul(float *out, const float *x, const float *w, const float *bias, int T, int in, int out_dim);
+void matmul(float *restrict out, const float *restrict x, const float *restrict w, const float *restrict bias,
+            int T, int in, int out_dim);
 
 /* out[t][v] = x[t] . w[v], w laid out [V, C] (the unembedding, tied to wte).   [T, C] -> [T, V] */
 void matmul_transposed(float *out, const float *x, const float *w, int T, int C, int V);
 
 /* Dot product with 16 fixed partial sums combined in a fixed order. */
-float dot(const float *a, const float *b, int n);
+float dot(const float *restrict a, const float *restrict b, int n);
 
 /* GELU, tanh approximation ("gelu_new"): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
 void gelu(float *out, const float *x, size_t n);
