@@ -85,3 +85,7 @@ $(CORPUS): src/corpus.c src/corpus.h | $(ARGEN)
 # `make test` gets it through tests/test_tokenizer.sh when it is missing.
 gpt2-tokenizer:
 	@[ -f data/gpt2/vocab.json ] && [ -f data/gpt2/merges.txt ] || sh tools/fetch-gpt2-tokenizer.sh data/gpt2
+
+# ---- the shipped model ----
+tiny-model: $(ARGEN)
+	sh tools/make-tiny-model.sh data/tiny

@@ -1,0 +1,273 @@
+/*
+ * check_loader.c - every malformed checkpoint is refused with a one-line
+ * message naming the file and the tensor or field at fault, and no byte
+ * pattern makes gpt2_load crash or read outside the file.
+ *
+ * The malformed folders in tests/data/bad/ and the table of expected message
+ * substrings, tests/data/bad_checkpoints.tsv, are written by
+ *     /usr/bin/python3 tests/ref/make_bad_checkpoints.py
+ * (`--list` says what is wrong with each).  Each test runs in its own
+ * process (Check's fork mode), so a crash fails that test instead of the
+ * suite.  Run from the repository root.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "model.h"
+#include "util.h"
+
+#define BAD_DIR "tests/data/bad"
+#define TABLE "tests/data/bad_checkpoints.tsv"
+#define PATH_SIZE 1024
+#define MAX_EXPECT 8
+
+/* ---- helpers ---- */
+
+static void join(char *out, const char *dir, const char *name) {
+    Error err;
+    ck_assert_msg(path_join(out, PATH_SIZE, dir, name, &err) == 0, "%s", err.msg);
+}
+
+/* One line of the table: a folder name and the substrings its error needs. */
+typedef struct {
+    char line[1024];          /* the line, cut into the strings below */
+    const char *name;
+    const char *expect[MAX_EXPECT];
+    int n_expect;
+} Row;
+
+/* Reads row `want` (0-based, comments and blank lines skipped) of the table;
+ * returns the number of rows when want < 0. */
+static int table_row(int want, Row *row) {
+    FILE *f = fopen(TABLE, "r");
+    if (!f) return -1;
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0') continue;
+        if (n++ != want) continue;
+        memcpy(row->line, line, sizeof line);
+        row->n_expect = 0;
+        char *save = row->line, *field = save;
+        row->name = field;
+        for (char *p = save; *p; p++) {
+            if (*p != '\t') continue;
+            *p = '\0';
+            if (row->n_expect < MAX_EXPECT) row->expect[row->n_expect++] = p + 1;
+        }
+        fclose(f);
+        return 0;
+    }
+    fclose(f);
+    return want < 0 ? n : -1;
+}
+
+/* Case-insensitive strstr. */
+static int contains(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == n) return 1;
+    }
+    return n == 0;
+}
+
+/* A refusal must be one non-empty line. */
+static void assert_one_line(const Error *err, const char *what) {
+    ck_assert_msg(err->msg[0] != '\0', "%s: refused with an empty message", what);
+    ck_assert_msg(strchr(err->msg, '\n') == NULL, "%s: message is not one line: %s", what, err->msg);
+}
+
+static void write_file(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert(fwrite(data, 1, len, f) == len);
+    ck_assert(fclose(f) == 0);
+}
+
+static void read_whole(const char *path, char **data, size_t *len) {
+    Error err;
+    ck_assert_msg(read_file(path, data, len, &err) == 0, "%s", err.msg);
+}
+
+/* A temporary model folder with the valid config.json, for mutated files. */
+static void make_temp_model(char *dir, size_t n) {
+    snprintf(dir, n, "/tmp/argen_check_loader_XXXXXX");
+    ck_assert_msg(mkdtemp(dir) != NULL, "cannot create a temporary folder");
+    char src[PATH_SIZE], dst[PATH_SIZE], *text;
+    size_t len;
+    join(src, BAD_DIR "/valid", "config.json");
+    read_whole(src, &text, &len);
+    join(dst, dir, "config.json");
+    write_file(dst, text, len);
+    free(text);
+}
+
+static void remove_model_dir(const char *dir) {
+    char path[PATH_SIZE];
+    join(path, dir, "config.json");
+    remove(path);
+    join(path, dir, "model.safetensors");
+    remove(path);
+    rmdir(dir);
+}
+
+/* Loads dir both ways (in place and copied); returns how many loads
+ * succeeded, checking that every refusal is one line naming the file. */
+static int try_load(const char *dir, const char *what) {
+    int ok = 0;
+    for (int copy = 0; copy < 2; copy++) {
+        GPT2 m;
+        Error err;
+        err.msg[0] = '\0';
+        if (gpt2_load(&m, dir, copy, &err) == 0) {
+            ok++;
+            gpt2_free(&m);
+            continue;
+        }
+        assert_one_line(&err, what);
+        ck_assert_msg(contains(err.msg, "model.safetensors"), "%s: message does not name the file: %s", what, err.msg);
+    }
+    return ok;
+}
+
+/* ---- edge: the table of malformed checkpoints ---- */
+
+START_TEST(test_bad_checkpoint) {
+    Row row;
+    ck_assert_msg(table_row(_i, &row) == 0, "%s: no row %d", TABLE, _i);
+    char dir[PATH_SIZE];
+    join(dir, BAD_DIR, row.name);
+    for (int copy = 0; copy < 2; copy++) {
+        GPT2 m;
+        Error err;
+        err.msg[0] = '\0';
+        int rc = gpt2_load(&m, dir, copy, &err);
+        if (row.n_expect == 0) {
+            ck_assert_msg(rc == 0, "%s must load: %s", row.name, err.msg);
+            gpt2_free(&m);
+            continue;
+        }
+        ck_assert_msg(rc == -1, "%s (copy=%d): loaded, expected an error", row.name, copy);
+        assert_one_line(&err, row.name);
+        for (int k = 0; k < row.n_expect; k++)
+            ck_assert_msg(contains(err.msg, row.expect[k]), "%s: message lacks \"%s\": %s", row.name, row.expect[k], err.msg);
+    }
+}
+END_TEST
+
+/* A header length above the 100 MB cap in a file that really is larger
+ * (sparse on disk), so only the cap can refuse it; quickly, without parsing
+ * 100 MB of zeros as JSON. */
+START_TEST(test_header_over_cap_in_big_file) {
+    char dir[64], path[PATH_SIZE];
+    make_temp_model(dir, sizeof dir);
+    join(path, dir, "model.safetensors");
+    uint64_t n = 100000001ULL;
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(n >> (8 * i));
+    FILE *f = fopen(path, "wb");
+    ck_assert(f != NULL);
+    ck_assert(fwrite(len8, 1, 8, f) == 8);
+    ck_assert(fseek(f, (long)(n + 64), SEEK_SET) == 0);
+    ck_assert(fputc(0, f) == 0);
+    ck_assert(fclose(f) == 0);
+    GPT2 m;
+    Error err;
+    double t0 = now_seconds();
+    ck_assert_int_eq(gpt2_load(&m, dir, 0, &err), -1);
+    ck_assert_msg(contains(err.msg, "header length") && contains(err.msg, "model.safetensors"), "message: %s", err.msg);
+    ck_assert_msg(now_seconds() - t0 < 2.0, "refusing an over-long header took %.1f s", now_seconds() - t0);
+    remove_model_dir(dir);
+}
+END_TEST
+
+/* ---- edge: fuzzing the valid file ---- */
+
+/* Every prefix of the valid file is refused, naming the file. */
+START_TEST(test_every_truncation) {
+    char src[PATH_SIZE], dir[64], path[PATH_SIZE], *text;
+    size_t len;
+    join(src, BAD_DIR "/valid", "model.safetensors");
+    read_whole(src, &text, &len);
+    make_temp_model(dir, sizeof dir);
+    join(path, dir, "model.safetensors");
+    for (size_t cut = 0; cut < len; cut++) {
+        write_file(path, text, cut);
+        char what[64];
+        snprintf(what, sizeof what, "first %zu of %zu bytes", cut, len);
+        ck_assert_msg(try_load(dir, what) == 0, "%s: loaded", what);
+    }
+    write_file(path, text, len);
+    ck_assert_int_eq(try_load(dir, "the whole file"), 2);
+    free(text);
+    remove_model_dir(dir);
+}
+END_TEST
+
+/* Each byte of the length prefix and the header replaced by each of a few
+ * telling values: never a crash; any refusal is one line naming the file.
+ * (Some replacements stay valid, e.g. inside the metadata string.) */
+START_TEST(test_every_header_byte) {
+    char src[PATH_SIZE], dir[64], path[PATH_SIZE], *text;
+    size_t len;
+    join(src, BAD_DIR "/valid", "model.safetensors");
+    read_whole(src, &text, &len);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--) n = (n << 8) | (unsigned char)text[i];
+    ck_assert(n + 8 <= len);
+    make_temp_model(dir, sizeof dir);
+    join(path, dir, "model.safetensors");
+    static const unsigned char values[] = {0x00, 0xff, '"', '9', '-', '}', ']', ',', 0x80};
+    int loaded = 0, refused = 0;
+    for (size_t at = 0; at < 8 + n; at++) {
+        for (size_t v = 0; v < sizeof values; v++) {
+            if ((unsigned char)text[at] == values[v]) continue;
+            char saved = text[at];
+            text[at] = (char)values[v];
+            write_file(path, text, len);
+            char what[64];
+            snprintf(what, sizeof what, "byte %zu set to 0x%02x", at, values[v]);
+            int ok = try_load(dir, what);
+            ck_assert_msg(ok == 0 || ok == 2, "%s: loads in place but not copied, or the reverse", what);
+            if (ok) loaded++;
+            else refused++;
+            text[at] = saved;
+        }
+    }
+    ck_assert_int_gt(refused, 0);
+    (void)loaded;
+    free(text);
+    remove_model_dir(dir);
+}
+END_TEST
+
+static Suite *loader_suite(int n_rows) {
+    Suite *s = suite_create("loader");
+    TCase *edge = tcase_create("edge");
+    tcase_set_timeout(edge, 120);
+    tcase_add_loop_test(edge, test_bad_checkpoint, 0, n_rows);
+    tcase_add_test(edge, test_header_over_cap_in_big_file);
+    tcase_add_test(edge, test_every_truncation);
+    tcase_add_test(edge, test_every_header_byte);
+    suite_add_tcase(s, edge);
+    return s;
+}
+
+int main(void) {
+    int n_rows = table_row(-1, NULL);
+    if (n_rows < 1) {
+        fprintf(stderr, "check_loader: cannot read %s (run from the repository root)\n", TABLE);
+        return EXIT_FAILURE;
+    }
+    return run_suite(loader_suite(n_rows));
+}
