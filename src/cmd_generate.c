@@ -1,10 +1,305 @@
-/* cmd_generate.c - placeholder until this command lands. */
+/*
+ * cmd_generate.c - `argen generate`: prompt -> tokens, streamed to stdout,
+ * with an optional JSON trace of every stage (see docs/generation.md).
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "generate.h"
+#include "json.h"
+
+static const char *const usage_text =
+    "usage: argen generate --model DIR (--prompt TEXT | --ids 464,2068,...) [options]\n"
+    "\n"
+    "  --strategy S             greedy|sample|top-k|top-p|min-p|beam (default greedy)\n"
+    "  --temperature T          T >= 0, 0 means greedy (default 1)\n"
+    "  --top-k K                keep the K most likely, 1..vocab (default 40 with top-k)\n"
+    "  --top-p P                nucleus mass in (0, 1] (default 0.9 with top-p)\n"
+    "  --min-p P                keep p >= P * p_max, P in [0, 1] (default 0.05 with min-p)\n"
+    "  --repetition-penalty R   R > 0, 1 = off (CTRL: logit > 0 -> /R, else *R)\n"
+    "  --beams N                beam width 1..64 (default 4, with --strategy beam)\n"
+    "  --length-penalty A       beam score = sum logprob / len^A (default 1)\n"
+    "  --seed S                 PCG32 seed, 0..2^53 (default 0)\n"
+    "  --max-new-tokens N       0..1000000 (default 64); stops early when the window is full\n"
+    "  --trace FILE.json        write a JSON trace of every stage (traces/schema.json)\n"
+    "  --trace-level L          summary|full (default summary)\n"
+    "  --top-n N                rows of the trace's tables, 1..64 (default 10)\n"
+    "  --json                   print {\"ids\": [...], \"text\": ..., \"stop_reason\": ...}\n"
+    "  --no-kv-cache            recompute the whole context every step (same tokens)\n"
+    "  --no-special             treat \"<|endoftext|>\" in the prompt as plain text\n"
+    "\n"
+    "The processors apply in Hugging Face's order: repetition penalty, temperature,\n"
+    "top-k, top-p, min-p; then one PCG32 uniform draw picks from what is left.\n";
+
+typedef struct {
+    const char *model, *prompt, *ids, *trace;
+    GenerateOptions gen;
+    TraceLevel level;
+    int top_n;
+    int json;
+    int allow_special;
+    int top_k_given, top_p_given, min_p_given, strategy_given;
+    long top_k;
+} CmdOptions;
+
+/* One option with a value; returns 0, or EXIT_USAGE after printing. */
+static int parse_value_option(const char *cmd, const char *a, const char *v, CmdOptions *o) {
+    double d;
+    long n;
+    SamplerSettings *s = &o->gen.sampling;
+    if (strcmp(a, "--model") == 0) o->model = v;
+    else if (strcmp(a, "--prompt") == 0) o->prompt = v;
+    else if (strcmp(a, "--ids") == 0) o->ids = v;
+    else if (strcmp(a, "--trace") == 0) o->trace = v;
+    else if (strcmp(a, "--strategy") == 0) {
+        Strategy st;
+        if (strategy_parse(v, &st) != 0) {
+            fprintf(stderr, "argen %s: --strategy: expected greedy, sample, top-k, top-p, min-p or beam, got '%s'\n", cmd, v);
+            return EXIT_USAGE;
+        }
+        s->strategy = st;
+        o->strategy_given = 1;
+    } else if (strcmp(a, "--temperature") == 0) {
+        if (cli_double(cmd, a, v, 0, 0, 1e6, 0, &d)) return EXIT_USAGE;
+        s->temperature = (float)d;
+    } else if (strcmp(a, "--top-k") == 0) {
+        if (cli_long(cmd, a, v, 1, 0x7fffffffL, &o->top_k)) return EXIT_USAGE;
+        o->top_k_given = 1;
+    } else if (strcmp(a, "--top-p") == 0) {
+        if (cli_double(cmd, a, v, 0, 1, 1, 0, &d)) return EXIT_USAGE;
+        s->top_p = (float)d; o->top_p_given = 1;
+    } else if (strcmp(a, "--min-p") == 0) {
+        if (cli_double(cmd, a, v, 0, 0, 1, 0, &d)) return EXIT_USAGE;
+        s->min_p = (float)d; o->min_p_given = 1;
+    } else if (strcmp(a, "--repetition-penalty") == 0) {
+        if (cli_double(cmd, a, v, 0, 1, 1e6, 0, &d)) return EXIT_USAGE;
+        s->repetition_penalty = (float)d;
+    } else if (strcmp(a, "--beams") == 0) {
+        if (cli_long(cmd, a, v, 1, 64, &n)) return EXIT_USAGE;
+        s->beams = (int)n;
+    } else if (strcmp(a, "--length-penalty") == 0) {
+        if (cli_double(cmd, a, v, -10, 0, 10, 0, &d)) return EXIT_USAGE;
+        s->length_penalty = (float)d;
+    } else if (strcmp(a, "--seed") == 0) {
+        if (cli_long(cmd, a, v, 0, 0x7fffffffffffffffL, &n) || n > 9007199254740992L) {
+            if (n > 9007199254740992L) fprintf(stderr, "argen %s: --seed: expected an integer in [0, 9007199254740992], got '%s'\n", cmd, v);
+            return EXIT_USAGE;
+        }
+        o->gen.seed = (uint64_t)n;
+    } else if (strcmp(a, "--max-new-tokens") == 0) {
+        if (cli_long(cmd, a, v, 0, 1000000, &n)) return EXIT_USAGE;
+        o->gen.max_new_tokens = (int)n;
+    } else if (strcmp(a, "--trace-level") == 0) {
+        if (strcmp(v, "summary") == 0) o->level = TRACE_SUMMARY;
+        else if (strcmp(v, "full") == 0) o->level = TRACE_FULL;
+        else { fprintf(stderr, "argen %s: --trace-level: expected summary or full, got '%s'\n", cmd, v); return EXIT_USAGE; }
+    } else if (strcmp(a, "--top-n") == 0) {
+        if (cli_long(cmd, a, v, 1, 64, &n)) return EXIT_USAGE;
+        o->top_n = (int)n;
+    } else {
+        return cli_unknown(cmd, a);
+    }
+    return 0;
+}
+
+static int is_value_option(const char *a) {
+    static const char *const names[] = {"--model", "--prompt", "--ids", "--trace", "--strategy", "--temperature",
+        "--top-k", "--top-p", "--min-p", "--repetition-penalty", "--beams", "--length-penalty", "--seed",
+        "--max-new-tokens", "--trace-level", "--top-n"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) if (strcmp(a, names[i]) == 0) return 1;
+    return 0;
+}
+
+/* Returns 0, -1 after --help, or EXIT_USAGE. */
+static int parse_options(int argc, char **argv, CmdOptions *o) {
+    memset(o, 0, sizeof *o);
+    generate_defaults(&o->gen);
+    o->level = TRACE_SUMMARY;
+    o->top_n = 10;
+    o->allow_special = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) { fputs(usage_text, stdout); return -1; }
+        if (strcmp(a, "--json") == 0) o->json = 1;
+        else if (strcmp(a, "--no-kv-cache") == 0) o->gen.use_kv_cache = 0;
+        else if (strcmp(a, "--no-special") == 0) o->allow_special = 0;
+        else if (is_value_option(a)) {
+            const char *v = cli_value(argv[0], argc, argv, &i);
+            if (!v) return EXIT_USAGE;
+            int rc = parse_value_option(argv[0], a, v, o);
+            if (rc) return rc;
+        } else return cli_unknown(argv[0], a);
+    }
+    SamplerSettings *s = &o->gen.sampling;
+    /* The strategy's defaults fill what the options left unset. */
+    SamplerSettings d;
+    sampler_defaults(&d, s->strategy);
+    s->top_k = o->top_k_given ? (int)o->top_k : d.top_k;
+    if (!o->top_p_given) s->top_p = d.top_p;
+    if (!o->min_p_given) s->min_p = d.min_p;
+    if (!o->model) { fprintf(stderr, "argen %s: --model: expected a model folder\n", argv[0]); return EXIT_USAGE; }
+    if (!o->prompt == !o->ids) {
+        fprintf(stderr, "argen %s: --prompt: expected exactly one of --prompt TEXT or --ids LIST\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    if (o->prompt && !*o->prompt) {
+        fprintf(stderr, "argen %s: --prompt: expected a non-empty text\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ---- output ---- */
+
+typedef struct {
+    const PromptedModel *pm;
+    Utf8Stream u;
+} Streamer;
+
+static void stream_token(void *ctx, int token) {
+    Streamer *st = ctx;
+    print_tokens(st->pm, &st->u, &token, 1, stdout);
+    fflush(stdout);
+}
+
+static void print_json_result(const PromptedModel *pm, const int *ids, int n, int n_prompt, const char *stop,
+                              const BeamResult *beams) {
+    JsonWriter w;
+    jw_init(&w, stdout, 0);
+    jw_object_begin(&w);
+    jw_key(&w, "prompt_ids");
+    jw_array_begin(&w); for (int i = 0; i < n_prompt; i++) jw_int(&w, ids[i]); jw_array_end(&w);
+    jw_key(&w, "ids");
+    jw_array_begin(&w); for (int i = n_prompt; i < n; i++) jw_int(&w, ids[i]); jw_array_end(&w);
+    jw_key(&w, "text");
+    if (!pm->has_tokenizer) jw_null(&w);
+    else {
+        size_t cap = 16, len = 0;
+        char *buf = malloc(cap);
+        for (int i = n_prompt; buf && i < n; i++) {
+            size_t l;
+            const char *b = tokenizer_token_bytes(&pm->tok, ids[i], &l);
+            while (buf && len + l + 1 > cap) { char *nb = realloc(buf, cap * 2); if (!nb) { free(buf); buf = NULL; } else { buf = nb; cap *= 2; } }
+            if (buf) { memcpy(buf + len, b, l); len += l; }
+        }
+        if (buf) jw_string_n(&w, buf, len); else jw_null(&w);
+        free(buf);
+    }
+    jw_key(&w, "stop_reason"); jw_string(&w, stop);
+    if (beams) {
+        jw_key(&w, "beams");
+        jw_array_begin(&w);
+        for (int b = 0; b < beams->n_best; b++) {
+            const BeamHypothesis *h = &beams->best[b];
+            jw_object_begin(&w);
+            jw_key(&w, "ids");
+            jw_array_begin(&w); for (int i = n_prompt; i < h->n; i++) jw_int(&w, h->ids[i]); jw_array_end(&w);
+            jw_key(&w, "sum_logprob"); jw_float(&w, h->sum_logprob);
+            jw_key(&w, "score"); jw_float(&w, h->score);
+            jw_key(&w, "stop_reason"); jw_string(&w, stop_reason_name(h->stop));
+            jw_object_end(&w);
+        }
+        jw_array_end(&w);
+    }
+    jw_object_end(&w);   /* jw ends the document with a newline */
+}
+
+/* ---- the two ways to run ---- */
+
+static int run_sampling(CmdOptions *o, PromptedModel *pm, const TraceSink *trace, Error *err) {
+    Generator g;
+    o->gen.level = trace ? o->level : TRACE_NONE;
+    if (generator_init(&g, &pm->model, &o->gen, pm->prompt, pm->n_prompt, err) != 0) return -1;
+    Streamer st = {pm, {{0}, 0}};
+    if (!o->json) { print_tokens(pm, &st.u, pm->prompt, pm->n_prompt, stdout); fflush(stdout); }
+    int rc = generate_run(&g, trace, pm->model.dir, o->json ? NULL : stream_token, &st, err);
+    if (rc == 0 && o->json) print_json_result(pm, g.ids, g.n_ids, g.n_prompt, stop_reason_name(g.stop), NULL);
+    if (rc == 0 && !o->json) { utf8_stream_flush(&st.u, stdout); fputc('\n', stdout); }
+    generator_free(&g);
+    return rc;
+}
+
+static int run_beam(CmdOptions *o, PromptedModel *pm, const TraceSink *trace, Error *err) {
+    const GPT2Config *c = &pm->model.config;
+    long want = (long)pm->n_prompt + o->gen.max_new_tokens;
+    int n_ctx = want < c->n_positions ? (int)want : c->n_positions;
+    if (n_ctx < pm->n_prompt) return error_set(err, "the prompt has %d tokens: expected at most %d", pm->n_prompt, c->n_positions);
+    Gpt2Beams gb;
+    BeamModel bm;
+    if (gpt2_beams_init(&gb, &bm, &pm->model, o->gen.sampling.beams, n_ctx, o->gen.use_kv_cache, err) != 0) return -1;
+    BeamOptions bo = {o->gen.sampling.beams, o->gen.sampling.length_penalty, o->gen.sampling.repetition_penalty,
+                      o->gen.max_new_tokens, c->n_positions};
+    BeamResult r;
+    if (trace && trace->run_begin) {
+        TraceRunInfo info = {c, pm->model.dir, &o->gen.sampling, o->gen.seed, o->gen.stream, pm->prompt,
+                             pm->n_prompt, o->gen.max_new_tokens, o->gen.use_kv_cache};
+        trace->run_begin(trace->ctx, &info);
+    }
+    int rc = beam_search(&bm, &bo, pm->prompt, pm->n_prompt, trace, &r, err);
+    gpt2_beams_free(&gb);
+    if (rc != 0) return -1;
+    const BeamHypothesis *best = &r.best[0];
+    if (o->json) {
+        print_json_result(pm, best->ids, best->n, pm->n_prompt, stop_reason_name(best->stop), &r);
+    } else {
+        for (int b = 0; b < r.n_best; b++) {
+            Utf8Stream u = {{0}, 0};
+            printf("[%d] score %.4f  logprob %.4f  %s: ", b + 1, r.best[b].score, r.best[b].sum_logprob,
+                   stop_reason_name(r.best[b].stop));
+            print_tokens(pm, &u, r.best[b].ids, r.best[b].n, stdout);
+            utf8_stream_flush(&u, stdout);
+            fputc('\n', stdout);
+        }
+    }
+    beam_result_free(&r);
+    return 0;
+}
 
 int cmd_generate(int argc, char **argv) {
-    (void)argc;
-    fprintf(stderr, "argen %s: not implemented yet\n", argv[0]);
-    return EXIT_FAIL;
+    const char *cmd = argv[0];
+    CmdOptions o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc) return rc < 0 ? 0 : rc;
+    Error err;
+    PromptedModel pm;
+    if (prompted_model_load(&pm, o.model, &err) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, err.msg); return EXIT_FAIL; }
+    int V = pm.model.config.vocab_size;
+    if (o.top_k_given && o.top_k > V) {
+        fprintf(stderr, "argen %s: --top-k: expected an integer in [1, %d], got '%ld'\n", cmd, V, o.top_k);
+        prompted_model_free(&pm);
+        return EXIT_USAGE;
+    }
+    if (prompted_model_prompt(&pm, o.prompt, o.ids, o.allow_special, &err) != 0) {
+        fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
+        prompted_model_free(&pm);
+        return EXIT_USAGE;
+    }
+    JsonTrace jt;
+    TraceSink sink;
+    const TraceSink *trace = NULL;
+    if (o.trace) {
+        TokenText text = prompted_model_text(&pm);
+        if (json_trace_open(&jt, &sink, o.trace, o.level, &text, o.top_n, &err) != 0) {
+            fprintf(stderr, "argen %s: --trace: %s\n", cmd, err.msg);
+            prompted_model_free(&pm);
+            return EXIT_FAIL;
+        }
+        trace = &sink;
+    }
+    rc = o.gen.sampling.strategy == STRATEGY_BEAM ? run_beam(&o, &pm, trace, &err) : run_sampling(&o, &pm, trace, &err);
+    if (rc != 0) {
+        fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
+        if (trace) json_trace_abort(&jt);
+        prompted_model_free(&pm);
+        return EXIT_FAIL;
+    }
+    if (trace && json_trace_close(&jt, &err) != 0) {
+        fprintf(stderr, "argen %s: --trace: %s\n", cmd, err.msg);
+        prompted_model_free(&pm);
+        return EXIT_FAIL;
+    }
+    prompted_model_free(&pm);
+    return 0;
 }

@@ -452,6 +452,8 @@ int forward_pass(const GPT2 *m, RunState *s, const int *tokens, int T, int pos,
     for (int t = 0; t < T; t++)
         if (tokens[t] < 0 || tokens[t] >= c->vocab_size)
             return error_set(err, "token id %d at position %d: expected an id in [0, %d)", tokens[t], pos + t, c->vocab_size);
+    s->last_T = T;  /* set first: an observer reads them after each layer */
+    s->last_pos = pos;
     embed(s->embed, tokens, m->w.wte, m->w.wpe, T, pos, c->n_embd);                                     /* [T] -> [T,C] */
     const float *x = s->embed;
     for (int l = 0; l < c->n_layer; l++) {
@@ -461,8 +463,6 @@ int forward_pass(const GPT2 *m, RunState *s, const int *tokens, int T, int pos,
     }
     layernorm(s->lnf_out, s->lnf_mean, s->lnf_rstd, x, m->w.ln_f_weight, m->w.ln_f_bias, T, c->n_embd, c->layer_norm_epsilon);
     s->n_cached = pos + T;
-    s->last_T = T;
-    s->last_pos = pos;
     return 0;
 }
 

@@ -1,0 +1,562 @@
+/*
+ * trace.c - the JSON trace sink and the in-memory sink; see trace.h and
+ * traces/schema.json for the document this writes.
+ *
+ * The JSON sink streams: each callback writes its part of the document as
+ * the loop reaches that stage, so a trace of a long run never sits in
+ * memory.  JSON has no infinity or NaN: jw_float writes them as null, and an
+ * attention weight masked by the causal mask (a key after the query) is
+ * written as null too.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "trace.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *trace_level_name(TraceLevel l) {
+    return l == TRACE_FULL ? "full" : l == TRACE_SUMMARY ? "summary" : "none";
+}
+
+/* ---- small writers ---- */
+
+static void write_token_text(JsonTrace *jt, int id) {
+    size_t len = 0;
+    const char *b = jt->text.bytes ? jt->text.bytes(jt->text.ctx, id, &len) : NULL;
+    if (b) jw_string_n(&jt->w, b, len);
+    else jw_null(&jt->w);
+}
+
+static void write_ids(JsonWriter *w, const int *ids, int n) {
+    jw_array_begin(w);
+    for (int i = 0; i < n; i++) jw_int(w, ids[i]);
+    jw_array_end(w);
+}
+
+static void write_tokens(JsonTrace *jt, const int *ids, int n) {
+    jw_array_begin(&jt->w);
+    for (int i = 0; i < n; i++) write_token_text(jt, ids[i]);
+    jw_array_end(&jt->w);
+}
+
+static void write_floats(JsonWriter *w, const float *x, size_t n) {
+    jw_array_begin(w);
+    for (size_t i = 0; i < n; i++) jw_float(w, x[i]);
+    jw_array_end(w);
+}
+
+/* {"shape": [rows, cols], "data": [...]} row-major. */
+static void write_tensor(JsonWriter *w, const char *name, const float *x, int rows, int cols) {
+    jw_key(w, name);
+    jw_object_begin(w);
+    jw_key(w, "shape");
+    jw_array_begin(w); jw_int(w, rows); jw_int(w, cols); jw_array_end(w);
+    jw_key(w, "data");
+    write_floats(w, x, (size_t)rows * (size_t)cols);
+    jw_object_end(w);
+}
+
+static double row_norm(const float *x, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return sqrt(s);
+}
+
+/* ---- JSON sink callbacks ---- */
+
+static void jt_write_config(JsonWriter *w, const GPT2Config *c) {
+    jw_object_begin(w);
+    jw_key(w, "n_embd"); jw_int(w, c->n_embd);
+    jw_key(w, "n_head"); jw_int(w, c->n_head);
+    jw_key(w, "n_layer"); jw_int(w, c->n_layer);
+    jw_key(w, "n_positions"); jw_int(w, c->n_positions);
+    jw_key(w, "vocab_size"); jw_int(w, c->vocab_size);
+    jw_key(w, "layer_norm_epsilon"); jw_float(w, c->layer_norm_epsilon);
+    jw_key(w, "bos_token_id"); jw_int(w, c->bos_token_id);
+    jw_key(w, "eos_token_id"); jw_int(w, c->eos_token_id);
+    jw_object_end(w);
+}
+
+static void jt_write_settings(JsonWriter *w, const TraceRunInfo *info) {
+    const SamplerSettings *s = info->settings;
+    jw_object_begin(w);
+    jw_key(w, "strategy"); jw_string(w, strategy_name(s->strategy));
+    jw_key(w, "temperature"); jw_float(w, s->temperature);
+    jw_key(w, "top_k"); jw_int(w, s->top_k);
+    jw_key(w, "top_p"); jw_float(w, s->top_p);
+    jw_key(w, "min_p"); jw_float(w, s->min_p);
+    jw_key(w, "repetition_penalty"); jw_float(w, s->repetition_penalty);
+    jw_key(w, "beams"); jw_int(w, s->beams);
+    jw_key(w, "length_penalty"); jw_float(w, s->length_penalty);
+    jw_key(w, "max_new_tokens"); jw_int(w, info->max_new_tokens);
+    jw_key(w, "kv_cache"); jw_bool(w, info->use_kv_cache);
+    jw_object_end(w);
+}
+
+static void jt_run_begin(void *ctx, const TraceRunInfo *info) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    jt->n_layer = info->config->n_layer;
+    jw_object_begin(w);
+    jw_key(w, "format"); jw_string(w, "argen-trace");
+    jw_key(w, "version"); jw_int(w, 1);
+    jw_key(w, "level"); jw_string(w, trace_level_name(jt->level));
+    jw_key(w, "top_n"); jw_int(w, jt->top_n);
+    jw_key(w, "model");
+    jw_object_begin(w);
+    jw_key(w, "dir"); jw_string(w, info->model_dir);
+    jw_key(w, "config"); jt_write_config(w, info->config);
+    jw_object_end(w);
+    jw_key(w, "settings"); jt_write_settings(w, info);
+    jw_key(w, "seed"); jw_int(w, (long long)info->seed);
+    jw_key(w, "rng");
+    jw_object_begin(w);
+    jw_key(w, "algorithm"); jw_string(w, "PCG32 XSH RR 64/32 (src/rng.h)");
+    jw_key(w, "seed"); jw_int(w, (long long)info->seed);
+    jw_key(w, "stream"); jw_int(w, (long long)info->stream);
+    jw_key(w, "uniform"); jw_string(w, "(u32 >> 8) * 2^-24, one draw per step");
+    jw_object_end(w);
+    jw_key(w, "prompt");
+    jw_object_begin(w);
+    jw_key(w, "ids"); write_ids(w, info->prompt, info->n_prompt);
+    jw_key(w, "tokens"); write_tokens(jt, info->prompt, info->n_prompt);
+    jw_object_end(w);
+    jw_key(w, "steps");
+    jw_array_begin(w);
+    jt->steps_open = 1;
+}
+
+static void jt_step_begin(void *ctx, int step, const int *ids, int n) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    jw_object_begin(w);
+    jt->in_step = 1;
+    jw_key(w, "step"); jw_int(w, step);
+    jw_key(w, "position"); jw_int(w, n);
+    jw_key(w, "context");
+    jw_object_begin(w);
+    jw_key(w, "ids"); write_ids(w, ids, n);
+    jw_key(w, "tokens"); write_tokens(jt, ids, n);
+    jw_object_end(w);
+}
+
+static void jt_forward_begin(void *ctx, const GPT2 *m, const RunState *s, const int *tokens, int T, int pos) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    (void)m; (void)s;
+    jt->fwd_T = T;
+    jt->fwd_pos = pos;
+    jw_key(w, "forward");
+    jw_object_begin(w);
+    jw_key(w, "start_position"); jw_int(w, pos);
+    jw_key(w, "tokens_processed"); jw_int(w, T);
+    jw_key(w, "input_ids"); write_ids(w, tokens, T);
+    jw_key(w, "attention_layout"); jw_string(w, "[layer][head][query][key]");
+    /* Summary: the last query only.  Full: every query of this call. */
+    int q0 = jt->level == TRACE_FULL ? 0 : T - 1;
+    jw_key(w, "query_positions");
+    jw_array_begin(w);
+    for (int t = q0; t < T; t++) jw_int(w, pos + t);
+    jw_array_end(w);
+    jw_key(w, "key_count"); jw_int(w, pos + T);
+    jw_key(w, "layers");
+    jw_array_begin(w);
+}
+
+/* [head][query][key] for the queries of query_positions; keys after a query are masked: null. */
+static void jt_write_attention(JsonWriter *w, const LayerActs *a, int H, int T, int pos, int n_ctx, int q0) {
+    jw_array_begin(w);
+    for (int h = 0; h < H; h++) {
+        jw_array_begin(w);
+        for (int t = q0; t < T; t++) {
+            const float *row = a->att_probs + ((size_t)h * (size_t)T + (size_t)t) * (size_t)n_ctx;
+            jw_array_begin(w);
+            for (int k = 0; k < pos + T; k++) {
+                if (k <= pos + t) jw_float(w, row[k]);
+                else jw_null(w);
+            }
+            jw_array_end(w);
+        }
+        jw_array_end(w);
+    }
+    jw_array_end(w);
+}
+
+static void jt_write_layer_tensors(JsonWriter *w, const LayerActs *a, int T, int C) {
+    jw_key(w, "tensors");
+    jw_object_begin(w);
+    write_tensor(w, "ln1_out", a->ln1_out, T, C);
+    write_tensor(w, "qkv", a->qkv, T, 3 * C);
+    write_tensor(w, "att_out", a->att_out, T, C);
+    write_tensor(w, "attn_proj", a->attn_proj, T, C);
+    write_tensor(w, "res1", a->res1, T, C);
+    write_tensor(w, "ln2_out", a->ln2_out, T, C);
+    write_tensor(w, "fc", a->fc, T, 4 * C);
+    write_tensor(w, "fc_gelu", a->fc_gelu, T, 4 * C);
+    write_tensor(w, "mlp_proj", a->mlp_proj, T, C);
+    write_tensor(w, "res2", a->res2, T, C);
+    jw_object_end(w);
+}
+
+static void jt_layer(void *ctx, const GPT2 *m, const RunState *s, int layer) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    const LayerActs *a = run_layer(s, layer);
+    int C = m->config.n_embd, T = jt->fwd_T, pos = jt->fwd_pos;
+    size_t last = (size_t)(T - 1) * (size_t)C;
+    jw_object_begin(w);
+    jw_key(w, "layer"); jw_int(w, layer);
+    jw_key(w, "residual_norm_after_attention"); jw_float(w, row_norm(a->res1 + last, C));
+    jw_key(w, "residual_norm"); jw_float(w, row_norm(a->res2 + last, C));
+    jw_key(w, "attention");
+    jt_write_attention(w, a, m->config.n_head, T, pos, s->opt.n_ctx, jt->level == TRACE_FULL ? 0 : T - 1);
+    if (jt->level == TRACE_FULL) jt_write_layer_tensors(w, a, T, C);
+    jw_object_end(w);
+}
+
+static void jt_forward_end(void *ctx, const GPT2 *m, const RunState *s) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    int C = m->config.n_embd, T = s->last_T;
+    jw_array_end(w);   /* layers */
+    jw_key(w, "kv_cache_positions"); jw_int(w, s->n_cached);
+    jw_key(w, "embed_norm"); jw_float(w, row_norm(s->embed + (size_t)(T - 1) * (size_t)C, C));
+    jw_key(w, "final_hidden_norm"); jw_float(w, row_norm(s->lnf_out + (size_t)(T - 1) * (size_t)C, C));
+    if (jt->level == TRACE_FULL) {
+        jw_key(w, "tensors");
+        jw_object_begin(w);
+        write_tensor(w, "embed", s->embed, T, C);
+        write_tensor(w, "lnf_out", s->lnf_out, T, C);
+        jw_object_end(w);
+    }
+    jw_object_end(w);  /* forward */
+}
+
+static void jt_logits(void *ctx, const float *logits, int V) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    jw_key(w, "logits");
+    jw_object_begin(w);
+    /* The top-N by logit: a partial selection, ties toward the lower id. */
+    int top[64];
+    int n = jt->top_n < V ? jt->top_n : V;
+    if (n > 64) n = 64;
+    for (int i = 0; i < n; i++) {
+        int best = -1;
+        for (int v = 0; v < V; v++) {
+            int used = 0;
+            for (int j = 0; j < i && !used; j++) used = top[j] == v;
+            if (!used && (best < 0 || logits[v] > logits[best])) best = v;
+        }
+        top[i] = best;
+    }
+    jw_key(w, "top");
+    jw_array_begin(w);
+    for (int i = 0; i < n; i++) {
+        jw_object_begin(w);
+        jw_key(w, "rank"); jw_int(w, i);
+        jw_key(w, "id"); jw_int(w, top[i]);
+        jw_key(w, "token"); write_token_text(jt, top[i]);
+        jw_key(w, "logit"); jw_float(w, logits[top[i]]);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    if (jt->level == TRACE_FULL) { jw_key(w, "all"); write_floats(w, logits, (size_t)V); }
+    jw_object_end(w);
+}
+
+/* One row of the selection table: every stage for the token at rank r. */
+static void jt_selection_row(JsonTrace *jt, const Selection *sel, const float *raw, int r, double cum_before) {
+    JsonWriter *w = &jt->w;
+    int id = sel->order[r];
+    CutRule cut = r >= sel->n_top_k ? CUT_TOP_K : r >= sel->n_top_p ? CUT_TOP_P
+                : r >= sel->n_kept ? CUT_MIN_P : CUT_NONE;
+    double p = sel->probs[id];
+    jw_object_begin(w);
+    jw_key(w, "rank"); jw_int(w, r);
+    jw_key(w, "id"); jw_int(w, id);
+    jw_key(w, "token"); write_token_text(jt, id);
+    jw_key(w, "logit"); jw_float(w, raw[id]);
+    jw_key(w, "penalized"); jw_float(w, sel->penalized[id]);
+    jw_key(w, "scaled"); jw_float(w, sel->scaled[id]);
+    jw_key(w, "probability"); jw_float(w, p);
+    jw_key(w, "cumulative"); jw_float(w, cum_before + p);
+    jw_key(w, "kept_top_k"); jw_bool(w, r < sel->n_top_k);
+    jw_key(w, "kept_top_p"); jw_bool(w, r < sel->n_top_p);
+    jw_key(w, "kept_min_p"); jw_bool(w, r < sel->n_kept);
+    jw_key(w, "cut_by");
+    if (cut == CUT_NONE) jw_null(w); else jw_string(w, cut_rule_name(cut));
+    jw_key(w, "renormalized"); jw_float(w, cut == CUT_NONE ? p / sel->kept_mass : 0.0);
+    jw_key(w, "slice");
+    if (cut == CUT_NONE) {
+        double lo, hi;
+        selection_slice(sel, r, &lo, &hi);
+        jw_array_begin(w); jw_float(w, lo); jw_float(w, hi); jw_array_end(w);
+    } else {
+        jw_null(w);
+    }
+    jw_object_end(w);
+}
+
+static void jt_alternative(JsonTrace *jt, const char *name, int id) {
+    jw_key(&jt->w, name);
+    jw_object_begin(&jt->w);
+    jw_key(&jt->w, "id"); jw_int(&jt->w, id);
+    jw_key(&jt->w, "token"); write_token_text(jt, id);
+    jw_object_end(&jt->w);
+}
+
+static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const SamplerSettings *cfg) {
+    JsonWriter *w = &jt->w;
+    jw_key(w, "strategy"); jw_string(w, strategy_name(cfg->strategy));
+    jw_key(w, "temperature"); jw_float(w, sel->temperature);
+    jw_key(w, "repetition_penalty"); jw_float(w, cfg->repetition_penalty);
+    jw_key(w, "top_k"); jw_int(w, cfg->top_k);
+    jw_key(w, "top_p"); jw_float(w, cfg->top_p);
+    jw_key(w, "min_p"); jw_float(w, cfg->min_p);
+    jw_key(w, "draw"); jw_float(w, sel->draw);
+    jw_key(w, "n_top_k"); jw_int(w, sel->n_top_k);
+    jw_key(w, "n_top_p"); jw_int(w, sel->n_top_p);
+    jw_key(w, "n_kept"); jw_int(w, sel->n_kept);
+    jw_key(w, "kept_mass"); jw_float(w, sel->kept_mass);
+    jw_key(w, "nucleus_size"); jw_int(w, top_p_keep(sel->probs, sel->order, sel->V, 0.9));
+    jw_key(w, "entropy_nats"); jw_float(w, sel->entropy);
+    jw_key(w, "entropy_bits"); jw_float(w, sel->entropy / log(2.0));
+    jw_key(w, "effective_candidates"); jw_float(w, exp(sel->entropy));
+    jw_key(w, "chosen");
+    jw_object_begin(w);
+    jw_key(w, "id"); jw_int(w, sel->chosen);
+    jw_key(w, "token"); write_token_text(jt, sel->chosen);
+    jw_key(w, "rank"); jw_int(w, sel->chosen_rank);
+    jw_key(w, "probability"); jw_float(w, sel->probs[sel->chosen]);
+    jw_key(w, "renormalized"); jw_float(w, sel->probs[sel->chosen] / sel->kept_mass);
+    jw_object_end(w);
+}
+
+static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings *cfg, const Alternatives *alt,
+                         const float *raw) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    jw_key(w, "selection");
+    jw_object_begin(w);
+    jt_selection_summary(jt, sel, cfg);
+    jw_key(w, "alternatives");
+    jw_object_begin(w);
+    jt_alternative(jt, "greedy", alt->greedy);
+    jt_alternative(jt, "top-k=40", alt->top_k_40);
+    jt_alternative(jt, "top-p=0.9", alt->top_p_0_9);
+    jt_alternative(jt, "min-p=0.05", alt->min_p_0_05);
+    jw_object_end(w);
+    /* The top-N ranks, plus the chosen token's row when it ranks lower. */
+    int n = jt->top_n < sel->V ? jt->top_n : sel->V;
+    double cum = 0;
+    jw_key(w, "table");
+    jw_array_begin(w);
+    for (int r = 0; r < sel->V; r++) {
+        if (r < n || r == sel->chosen_rank) jt_selection_row(jt, sel, raw, r, cum);
+        if (r >= n && r >= sel->chosen_rank) break;
+        cum += sel->probs[sel->order[r]];
+    }
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
+static void jt_append(void *ctx, int token, const int *ids, int n) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    jw_key(w, "appended");
+    jw_object_begin(w);
+    jw_key(w, "id"); jw_int(w, token);
+    jw_key(w, "token"); write_token_text(jt, token);
+    jw_key(w, "ids"); write_ids(w, ids, n);
+    jw_object_end(w);
+    jw_object_end(w);  /* the step */
+    jt->in_step = 0;
+}
+
+static void jt_beam_step(void *ctx, int step, const TraceBeam *beams, int n_beams) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    jw_object_begin(w);
+    jw_key(w, "step"); jw_int(w, step);
+    jw_key(w, "beams");
+    jw_array_begin(w);
+    for (int b = 0; b < n_beams; b++) {
+        jw_object_begin(w);
+        jw_key(w, "ids"); write_ids(w, beams[b].ids, beams[b].n);
+        jw_key(w, "tokens"); write_tokens(jt, beams[b].ids, beams[b].n);
+        jw_key(w, "sum_logprob"); jw_float(w, beams[b].sum_logprob);
+        jw_key(w, "score"); jw_float(w, beams[b].score);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
+static void jt_run_end(void *ctx, const char *stop_reason, const TraceBeam *results, int n_results) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    if (jt->in_step) { jw_object_end(w); jt->in_step = 0; }
+    if (jt->steps_open) { jw_array_end(w); jt->steps_open = 0; }
+    jw_key(w, "result");
+    jw_object_begin(w);
+    jw_key(w, "stop_reason"); jw_string(w, stop_reason);
+    jw_key(w, "sequences");
+    jw_array_begin(w);
+    for (int i = 0; i < n_results; i++) {
+        jw_object_begin(w);
+        jw_key(w, "ids"); write_ids(w, results[i].ids, results[i].n);
+        jw_key(w, "tokens"); write_tokens(jt, results[i].ids, results[i].n);
+        jw_key(w, "sum_logprob"); jw_float(w, results[i].sum_logprob);
+        jw_key(w, "score"); jw_float(w, results[i].score);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_object_end(w);
+    jw_object_end(w);  /* the document */   /* jw ends the document with a newline */
+}
+
+/* ---- opening and closing ---- */
+
+int json_trace_open(JsonTrace *jt, TraceSink *sink, const char *path, TraceLevel level,
+                    const TokenText *text, int top_n, Error *err) {
+    memset(jt, 0, sizeof *jt);
+    struct stat st;
+    /* A device (/dev/full, /dev/stdout) cannot be renamed over: write it in place. */
+    jt->direct = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+    if (jt->direct) {
+        snprintf(jt->file.path, sizeof jt->file.path, "%s", path);
+        jt->file.f = fopen(path, "w");
+        if (!jt->file.f) return error_set(err, "%s: cannot write: %s", path, strerror(errno));
+    } else if (atomic_open(&jt->file, path, err) != 0) {
+        return -1;
+    }
+    jt->level = level;
+    if (text) jt->text = *text;
+    jt->top_n = top_n;
+    jw_init(&jt->w, jt->file.f, 3);
+    memset(sink, 0, sizeof *sink);
+    sink->level = level;
+    sink->ctx = jt;
+    sink->run_begin = jt_run_begin;
+    sink->step_begin = jt_step_begin;
+    sink->forward_begin = jt_forward_begin;
+    sink->layer = jt_layer;
+    sink->forward_end = jt_forward_end;
+    sink->logits = jt_logits;
+    sink->selection = jt_selection;
+    sink->append = jt_append;
+    sink->beam_step = jt_beam_step;
+    sink->run_end = jt_run_end;
+    return 0;
+}
+
+int json_trace_close(JsonTrace *jt, Error *err) {
+    if (!jt->direct) return atomic_commit(&jt->file, err);
+    int bad = fflush(jt->file.f) != 0 || ferror(jt->file.f);
+    int saved = errno;
+    if (fclose(jt->file.f) != 0 && !bad) { bad = 1; saved = errno; }
+    jt->file.f = NULL;
+    if (bad) return error_set(err, "%s: write failed: %s", jt->file.path, strerror(saved ? saved : EIO));
+    return 0;
+}
+
+void json_trace_abort(JsonTrace *jt) {
+    if (!jt->direct) { atomic_abort(&jt->file); return; }
+    if (jt->file.f) fclose(jt->file.f);
+    jt->file.f = NULL;
+}
+
+/* ---- the in-memory sink ---- */
+
+static void mt_event(MemoryTrace *mt, char c) {
+    if (mt->n_order + 1 < sizeof mt->order) { mt->order[mt->n_order++] = c; mt->order[mt->n_order] = '\0'; }
+}
+
+static void mt_run_begin(void *ctx, const TraceRunInfo *info) {
+    MemoryTrace *mt = ctx;
+    (void)info;
+    mt->n_runs_begun++;
+    mt_event(mt, 'R');
+}
+
+static void mt_step_begin(void *ctx, int step, const int *ids, int n) {
+    MemoryTrace *mt = ctx;
+    (void)step; (void)ids; (void)n;
+    mt->n_steps++;
+    mt_event(mt, 's');
+}
+
+static void mt_forward_begin(void *ctx, const GPT2 *m, const RunState *s, const int *tokens, int T, int pos) {
+    MemoryTrace *mt = ctx;
+    (void)m; (void)s; (void)tokens; (void)pos;
+    if (mt->n_forward < MEMORY_TRACE_MAX) mt->tokens_processed[mt->n_forward] = T;
+    mt->n_forward++;
+    mt_event(mt, 'f');
+}
+
+static void mt_layer(void *ctx, const GPT2 *m, const RunState *s, int layer) {
+    MemoryTrace *mt = ctx;
+    (void)m; (void)s; (void)layer;
+    mt->n_layers++;
+    mt_event(mt, 'l');
+}
+
+static void mt_forward_end(void *ctx, const GPT2 *m, const RunState *s) {
+    (void)m; (void)s;
+    mt_event(ctx, 'F');
+}
+
+static void mt_logits(void *ctx, const float *logits, int V) {
+    (void)logits; (void)V;
+    mt_event(ctx, 'L');
+}
+
+static void mt_selection(void *ctx, const Selection *sel, const SamplerSettings *cfg, const Alternatives *alt,
+                         const float *raw) {
+    MemoryTrace *mt = ctx;
+    (void)cfg; (void)raw;
+    int i = mt->n_steps - 1;
+    if (i >= 0 && i < MEMORY_TRACE_MAX) { mt->draw[i] = sel->draw; mt->n_kept[i] = sel->n_kept; mt->alt[i] = *alt; }
+    mt_event(mt, 'S');
+}
+
+static void mt_append(void *ctx, int token, const int *ids, int n) {
+    MemoryTrace *mt = ctx;
+    (void)ids; (void)n;
+    int i = mt->n_steps - 1;
+    if (i >= 0 && i < MEMORY_TRACE_MAX) mt->chosen[i] = token;
+    mt_event(mt, 'a');
+}
+
+static void mt_beam_step(void *ctx, int step, const TraceBeam *beams, int n_beams) {
+    (void)step; (void)beams; (void)n_beams;
+    mt_event(ctx, 'b');
+}
+
+static void mt_run_end(void *ctx, const char *stop_reason, const TraceBeam *results, int n_results) {
+    MemoryTrace *mt = ctx;
+    (void)results; (void)n_results;
+    snprintf(mt->stop_reason, sizeof mt->stop_reason, "%s", stop_reason);
+    mt->n_runs_ended++;
+    mt_event(mt, 'E');
+}
+
+void memory_trace_init(MemoryTrace *mt, TraceSink *sink, TraceLevel level) {
+    memset(mt, 0, sizeof *mt);
+    memset(sink, 0, sizeof *sink);
+    sink->level = level;
+    sink->ctx = mt;
+    sink->run_begin = mt_run_begin;
+    sink->step_begin = mt_step_begin;
+    sink->forward_begin = mt_forward_begin;
+    sink->layer = mt_layer;
+    sink->forward_end = mt_forward_end;
+    sink->logits = mt_logits;
+    sink->selection = mt_selection;
+    sink->append = mt_append;
+    sink->beam_step = mt_beam_step;
+    sink->run_end = mt_run_end;
+}

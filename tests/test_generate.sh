@@ -1,0 +1,99 @@
+#!/bin/sh
+# argen generate / compare at the command line: bad options (exit 2, one
+# line naming the option, nothing written), traces that validate against
+# traces/schema.json, and trace writes that fail cleanly.
+BUILD=${BUILD:-build}
+ARGEN="$BUILD/argen"
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/argen_test_generate.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fail=1; }
+
+"$ARGEN" init --out "$T/m" --layers 2 --heads 2 --embd 16 --positions 24 --seed 3 --tokenizer data/gpt2 >/dev/null 2>&1 ||
+    "$ARGEN" init --out "$T/m" --layers 2 --heads 2 --embd 16 --positions 24 --seed 3 >/dev/null 2>&1 || { bad "argen init"; exit 1; }
+M="$T/m"
+
+# Each bad option: exit 2, exactly one line on stderr naming the option, no trace written.
+expect_usage() {
+    opt=$1; shift
+    "$ARGEN" generate --model "$M" --trace "$T/never.json" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    lines=$(wc -l <"$T/err")
+    if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -q -- "$opt" "$T/err" && [ ! -e "$T/never.json" ] && [ ! -s "$T/out" ]; then
+        ok "usage error $opt: $(cat "$T/err")"
+    else
+        bad "usage error $opt (rc $rc, $lines lines): $(cat "$T/err")"
+    fi
+}
+expect_usage --top-k --ids 1,2 --strategy top-k --top-k 0
+expect_usage --top-k --ids 1,2 --strategy top-k --top-k 50258
+expect_usage --top-p --ids 1,2 --top-p 0
+expect_usage --top-p --ids 1,2 --top-p 1.5
+expect_usage --temperature --ids 1,2 --temperature -1
+expect_usage --ids --ids 1,99999999
+expect_usage --ids --ids 1,x
+expect_usage --prompt --prompt ""
+expect_usage --strategy --ids 1,2 --strategy nucleus
+expect_usage --min-p --ids 1,2 --min-p 2
+expect_usage --beams --ids 1,2 --beams 0
+expect_usage --trace-level --ids 1,2 --trace-level everything
+expect_usage --max-new-tokens --ids 1,2 --max-new-tokens -3
+
+# Traces validate against the schema, at both levels and for every strategy.
+validate() {
+    $PY - "$1" <<'PYEOF'
+import json, sys, jsonschema
+schema = json.load(open("traces/schema.json"))
+doc = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator(schema).validate(doc)
+PYEOF
+}
+for s in greedy sample top-k top-p min-p beam; do
+    for level in summary full; do
+        f="$T/$s-$level.json"
+        if "$ARGEN" generate --model "$M" --ids 464,2068,7586 --strategy $s --seed 1 --max-new-tokens 4 \
+               --trace "$f" --trace-level $level --beams 2 >/dev/null 2>"$T/err" && validate "$f"; then
+            ok "trace $s $level validates"
+        else
+            bad "trace $s $level: $(cat "$T/err")"
+        fi
+    done
+done
+
+# Tracing and the KV cache never change the tokens.
+a=$("$ARGEN" generate --model "$M" --ids 464,2068 --strategy top-k --seed 7 --max-new-tokens 8 --json)
+b=$("$ARGEN" generate --model "$M" --ids 464,2068 --strategy top-k --seed 7 --max-new-tokens 8 --json --trace "$T/x.json" --trace-level full)
+c=$("$ARGEN" generate --model "$M" --ids 464,2068 --strategy top-k --seed 7 --max-new-tokens 8 --json --no-kv-cache)
+[ "$a" = "$b" ] && [ "$a" = "$c" ] && ok "same tokens with --trace and --no-kv-cache" || bad "tokens differ: $a / $b / $c"
+
+# A window overrun is not an error: it stops with context_full (24 positions).
+out=$("$ARGEN" generate --model "$M" --ids 1,2,3 --max-new-tokens 100 --json 2>&1)
+echo "$out" | grep -q '"stop_reason":"context_full"' && ok "context_full" || bad "context_full: $out"
+
+# Write failures: /dev/full, a missing folder, a file-size limit; an earlier trace stays intact.
+"$ARGEN" generate --model "$M" --ids 1,2 --max-new-tokens 2 --trace /dev/full >/dev/null 2>"$T/err"
+[ $? -eq 1 ] && grep -q "/dev/full" "$T/err" && ok "/dev/full fails: $(cat "$T/err")" || bad "/dev/full: $(cat "$T/err")"
+"$ARGEN" generate --model "$M" --ids 1,2 --max-new-tokens 2 --trace "$T/no/such/dir/t.json" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] && ok "missing folder fails: $(cat "$T/err")" || bad "missing folder"
+"$ARGEN" generate --model "$M" --ids 1,2 --max-new-tokens 2 --trace "$T/keep.json" >/dev/null 2>&1
+cp "$T/keep.json" "$T/keep.orig"
+( trap '' XFSZ; ulimit -f 4; "$ARGEN" generate --model "$M" --ids 1,2 --max-new-tokens 6 --trace "$T/keep.json" --trace-level full >/dev/null 2>"$T/err" )
+rc=$?
+if [ $rc -eq 1 ] && cmp -s "$T/keep.json" "$T/keep.orig" && [ -z "$(ls "$T" | grep 'keep.json.tmp')" ]; then
+    ok "a write error leaves the earlier trace intact: $(cat "$T/err")"
+else
+    bad "write error (rc $rc): $(cat "$T/err")"
+fi
+
+# compare: one column per strategy, and its JSON and Markdown.
+if "$ARGEN" compare --model "$M" --ids 464,2068 --strategies greedy,top-k=40,top-p=0.9,beam=2 --seed 3 \
+       --max-new-tokens 5 --shared-draws --json "$T/c.json" --markdown "$T/c.md" >"$T/out" 2>"$T/err" &&
+   $PY -c "import json,sys; d=json.load(open('$T/c.json')); assert len(d['strategies'])==4" && grep -q '| step' "$T/c.md"; then
+    ok "compare"
+else
+    bad "compare: $(cat "$T/err")"
+fi
+
+exit $fail
