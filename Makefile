@@ -56,6 +56,7 @@ test:
 
 debug:
 	$(MAKE) BUILD=build/debug OPT="-O0 -g3 -fno-inline" build/debug/argen
+	$(MAKE) debug-gdb
 
 fast:
 	$(MAKE) BUILD=build/fast OPT="-O3 -march=native" build/fast/argen
@@ -89,3 +90,28 @@ gpt2-tokenizer:
 # ---- the shipped model ----
 tiny-model: $(ARGEN)
 	sh tools/make-tiny-model.sh data/tiny
+
+# ---- walkthrough (issue 8): gdb pretty-printers and the stage-by-stage walkthrough ----
+# build/debug/argen-gdb.py is what gdb auto-loads for build/debug/argen once
+# trusted (docs/debugging.md: add-auto-load-safe-path).
+# make walkthrough MODEL=DIR PROMPT="..." SEED=N   (Enter between stages; `quit` at the end)
+SEED ?= 42
+.PHONY: debug-gdb
+debug-gdb: build/debug/argen-gdb.py
+
+build/debug/argen-gdb.py: tools/gdb/argen_gdb.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+walkthrough: debug debug-gdb
+	ARGEN_MODEL="$(MODEL)" ARGEN_PROMPT="$(PROMPT)" ARGEN_SEED="$(SEED)" gdb -q -nx -iex "set auto-load python-scripts off" -x tools/gdb/walkthrough.gdb build/debug/argen
+
+# ---- diagrams (issue 6): every example trace under traces/examples/ drawn by argen render ----
+# build/diagrams/NAME/*.dot and *.$(DIAGRAM_FORMAT) (the pictures need Graphviz's dot).
+DIAGRAM_FORMAT ?= png
+
+diagrams: $(ARGEN)
+	@for t in traces/examples/*.json; do \
+	    n=$$(basename "$$t" .json); \
+	    $(ARGEN) render "$$t" --out "$(BUILD)/diagrams/$$n" --format $(DIAGRAM_FORMAT) || exit 1; \
+	done

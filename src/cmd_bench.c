@@ -15,13 +15,18 @@
 #include <sys/resource.h>
 
 #include "cli.h"
+#include "generate.h"
 #include "kernels.h"
 #include "model.h"
 
 static const char *usage =
-    "usage: argen bench --model DIR [--decode N] [--no-cache-decode N] [--prefill 64,256,1024] [--repeat R] [--markdown]\n"
+    "usage: argen bench --model DIR [--decode N] [--no-cache-decode N] [--prefill 64,256,1024]\n"
+    "                   [--trace-decode N] [--trace-file PATH] [--repeat R] [--markdown]\n"
     "Measures read bandwidth, load time, prefill tokens/s, decode tokens/s with the\n"
-    "KV cache (N new tokens, default 256) and without it (default 32), and peak RSS.\n"
+    "KV cache (N new tokens, default 256) and without it (default 32), the whole\n"
+    "generation loop with the trace off, at summary and at full (--trace-decode N\n"
+    "tokens, default 32, written to --trace-file, default /tmp/argen-bench-trace.json),\n"
+    "and peak RSS.\n"
     "Each figure is the median of R runs (default 3).  --markdown prints a table row set.\n";
 
 /* Streams through n floats, summing them: bytes read per second. */
@@ -88,9 +93,33 @@ static double bench_decode(const GPT2 *m, RunState *s, int *seq, int n, int use_
     return n / (now_seconds() - t0);
 }
 
+/* tokens/s of the real loop (generate_run, greedy) over n new tokens after a
+ * 1-token prompt, with the trace off (level TRACE_NONE) or written to path. */
+static double bench_traced(const GPT2 *m, int n, TraceLevel level, const char *path, Error *err) {
+    GenerateOptions opt;
+    generate_defaults(&opt);
+    opt.max_new_tokens = n;
+    opt.level = level;
+    Generator g;
+    int prompt = 0;
+    if (generator_init(&g, m, &opt, &prompt, 1, err)) return -1;
+    JsonTrace jt;
+    TraceSink sink;
+    TokenText text = {NULL, NULL};
+    int traced = level != TRACE_NONE;
+    if (traced && json_trace_open(&jt, &sink, path, level, &text, 10, err)) { generator_free(&g); return -1; }
+    double t0 = now_seconds();
+    int rc = generate_run(&g, traced ? &sink : NULL, m->dir, NULL, NULL, err);
+    if (traced) rc = rc ? (json_trace_abort(&jt), -1) : json_trace_close(&jt, err);
+    double dt = now_seconds() - t0;
+    int made = g.step;
+    generator_free(&g);
+    return rc ? -1 : made / dt;
+}
+
 int cmd_bench(int argc, char **argv) {
-    const char *cmd = "bench", *dir = NULL, *prefill_arg = "64,256,1024";
-    long n_decode = 256, n_nocache = 32, repeat = 3;
+    const char *cmd = "bench", *dir = NULL, *prefill_arg = "64,256,1024", *trace_file = "/tmp/argen-bench-trace.json";
+    long n_decode = 256, n_nocache = 32, n_traced = 32, repeat = 3;
     int markdown = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -99,6 +128,8 @@ int cmd_bench(int argc, char **argv) {
         if (!(v = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE;
         if (strcmp(a, "--model") == 0) dir = v;
         else if (strcmp(a, "--prefill") == 0) prefill_arg = v;
+        else if (strcmp(a, "--trace-file") == 0) trace_file = v;
+        else if (strcmp(a, "--trace-decode") == 0) { if (cli_long(cmd, a, v, 0, 1 << 20, &n_traced)) return EXIT_USAGE; }
         else if (strcmp(a, "--decode") == 0) { if (cli_long(cmd, a, v, 1, 1 << 20, &n_decode)) return EXIT_USAGE; }
         else if (strcmp(a, "--no-cache-decode") == 0) { if (cli_long(cmd, a, v, 0, 1 << 20, &n_nocache)) return EXIT_USAGE; }
         else if (strcmp(a, "--repeat") == 0) { if (cli_long(cmd, a, v, 1, 100, &repeat)) return EXIT_USAGE; }
@@ -115,6 +146,7 @@ int cmd_bench(int argc, char **argv) {
     if (cli_ids(cmd, "--prefill", prefill_arg, c->n_positions + 1, &prefill, &n_prefill)) { gpt2_free(&m); return EXIT_USAGE; }
     if (n_decode + 1 > c->n_positions) n_decode = c->n_positions - 1;
     if (n_nocache + 1 > c->n_positions) n_nocache = c->n_positions - 1;
+    if (n_traced + 1 > c->n_positions) n_traced = c->n_positions - 1;
 
     double weight_bytes = (double)m.n_floats * sizeof(float);
     fprintf(stderr, "argen bench: measuring read bandwidth...\n");
@@ -158,6 +190,22 @@ int cmd_bench(int argc, char **argv) {
             if ((runs[r] = bench_decode(&m, &s, seq, (int)n_nocache, 0, &err)) < 0) goto fail;
         }
         row(markdown, "decode, no KV cache", "%.1f tok/s over %ld tokens", median(runs, (int)repeat), n_nocache);
+    }
+    if (n_traced > 0) {
+        static const struct { TraceLevel level; const char *label; } levels[] = {
+            {TRACE_NONE, "loop, trace off"}, {TRACE_SUMMARY, "loop, trace summary"}, {TRACE_FULL, "loop, trace full"}};
+        double off = 0;
+        for (int k = 0; k < 3; k++) {
+            for (int r = 0; r < repeat; r++) {
+                fprintf(stderr, "argen bench: %s, %ld tokens, run %d/%ld\n", levels[k].label, n_traced, r + 1, repeat);
+                if ((runs[r] = bench_traced(&m, (int)n_traced, levels[k].level, trace_file, &err)) < 0) goto fail;
+            }
+            double rate = median(runs, (int)repeat);
+            if (k == 0) off = rate;
+            if (k == 0) row(markdown, levels[k].label, "%.1f tok/s over %ld tokens", rate, n_traced);
+            else row(markdown, levels[k].label, "%.1f tok/s (%+.0f%% time per token)", rate, 100.0 * (off / rate - 1.0));
+        }
+        remove(trace_file);
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

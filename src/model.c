@@ -420,12 +420,20 @@ void run_state_free(RunState *s) {
 /* ======================================================================== */
 /* The forward pass                                                          */
 
+/* Adds the seconds since t0 to *slot; returns now, the next stage's t0. */
+static double lap(double *slot, double t0) {
+    double t = now_seconds();
+    *slot += t - t0;
+    return t;
+}
+
 void transformer_block(const GPT2 *m, RunState *s, int l, const float *x, int T, int pos) {
     const GPT2Config *c = &m->config;
     const LayerWeights *w = &m->w.h[l];
     LayerActs *a = run_layer(s, l);
     int C = c->n_embd, N = s->opt.n_ctx;
     size_t TC = (size_t)T * C, cache_off = (size_t)l * N * C;
+    double t0 = s->times ? now_seconds() : 0;
     /* attention half: x -> ln_1 -> c_attn -> attention -> c_proj -> + x */
     layernorm(a->ln1_out, a->ln1_mean, a->ln1_rstd, x, w->ln_1_weight, w->ln_1_bias, T, C, c->layer_norm_epsilon); /* [T,C] -> [T,C]  */
     matmul(a->qkv, a->ln1_out, w->attn_c_attn_weight, w->attn_c_attn_bias, T, C, 3 * C);                  /* [T,C] -> [T,3C] */
@@ -433,12 +441,14 @@ void transformer_block(const GPT2 *m, RunState *s, int l, const float *x, int T,
               a->qkv, T, pos, C, c->n_head, N);                                                         /* [T,3C] -> [T,C] */
     matmul(a->attn_proj, a->att_out, w->attn_c_proj_weight, w->attn_c_proj_bias, T, C, C);              /* [T,C] -> [T,C]  */
     residual_add(a->res1, x, a->attn_proj, TC);                                                         /* x + attention   */
+    if (s->times) t0 = lap(&s->times->attention, t0);
     /* MLP half: res1 -> ln_2 -> c_fc -> gelu -> c_proj -> + res1 */
     layernorm(a->ln2_out, a->ln2_mean, a->ln2_rstd, a->res1, w->ln_2_weight, w->ln_2_bias, T, C, c->layer_norm_epsilon);
     matmul(a->fc, a->ln2_out, w->mlp_c_fc_weight, w->mlp_c_fc_bias, T, C, 4 * C);                       /* [T,C] -> [T,4C] */
     gelu(a->fc_gelu, a->fc, TC * 4);
     matmul(a->mlp_proj, a->fc_gelu, w->mlp_c_proj_weight, w->mlp_c_proj_bias, T, 4 * C, C);             /* [T,4C] -> [T,C] */
     residual_add(a->res2, a->res1, a->mlp_proj, TC);                                                    /* res1 + MLP      */
+    if (s->times) lap(&s->times->mlp, t0);
 }
 
 int forward_pass(const GPT2 *m, RunState *s, const int *tokens, int T, int pos,
@@ -454,14 +464,18 @@ int forward_pass(const GPT2 *m, RunState *s, const int *tokens, int T, int pos,
             return error_set(err, "token id %d at position %d: expected an id in [0, %d)", tokens[t], pos + t, c->vocab_size);
     s->last_T = T;  /* set first: an observer reads them after each layer */
     s->last_pos = pos;
+    double t0 = s->times ? now_seconds() : 0;
     embed(s->embed, tokens, m->w.wte, m->w.wpe, T, pos, c->n_embd);                                     /* [T] -> [T,C] */
+    if (s->times) lap(&s->times->embed, t0);
     const float *x = s->embed;
     for (int l = 0; l < c->n_layer; l++) {
         transformer_block(m, s, l, x, T, pos);
         x = run_layer(s, l)->res2;
         if (obs && obs->after_layer) obs->after_layer(obs->ctx, m, s, l);
     }
+    t0 = s->times ? now_seconds() : 0;
     layernorm(s->lnf_out, s->lnf_mean, s->lnf_rstd, x, m->w.ln_f_weight, m->w.ln_f_bias, T, c->n_embd, c->layer_norm_epsilon);
+    if (s->times) lap(&s->times->final_norm, t0);
     s->n_cached = pos + T;
     return 0;
 }
@@ -469,10 +483,14 @@ int forward_pass(const GPT2 *m, RunState *s, const int *tokens, int T, int pos,
 void logits_final(const GPT2 *m, RunState *s) {
     const GPT2Config *c = &m->config;
     const float *last = s->lnf_out + (size_t)(s->last_T - 1) * c->n_embd;                                /* [C] */
+    double t0 = s->times ? now_seconds() : 0;
     matmul_transposed(s->logits, last, m->w.lm_head, 1, c->n_embd, c->vocab_size);                       /* [C] -> [V] */
+    if (s->times) lap(&s->times->unembed, t0);
 }
 
 void logits_all(const GPT2 *m, RunState *s) {
     const GPT2Config *c = &m->config;
+    double t0 = s->times ? now_seconds() : 0;
     matmul_transposed(s->logits, s->lnf_out, m->w.lm_head, s->last_T, c->n_embd, c->vocab_size);        /* [T,C] -> [T,V] */
+    if (s->times) lap(&s->times->unembed, t0);
 }

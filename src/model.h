@@ -107,8 +107,18 @@ typedef struct {
     int all_logits;      /* 1: logits buffer holds max_tokens rows; 0: one row */
 } RunOptions;
 
+/* Seconds spent in each stage, summed over calls (argen generate --profile). */
+typedef struct {
+    double embed;        /* token + position embedding */
+    double attention;    /* ln_1, c_attn, attention, c_proj, residual: every layer */
+    double mlp;          /* ln_2, c_fc, gelu, c_proj, residual: every layer */
+    double final_norm;   /* ln_f */
+    double unembed;      /* logits = h @ wte^T */
+} StageTimes;
+
 typedef struct {
     RunOptions opt;
+    StageTimes *times;   /* NULL: no timing (the default); else each stage adds its seconds */
     float *embed;        /* [T, C] wte[token] + wpe[pos]: the residual stream entering block 0 */
     LayerActs *layer;    /* [n_layer] when keep_layers, else [1] */
     float *lnf_out;      /* [T, C] final layer norm */
