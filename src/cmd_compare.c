@@ -55,7 +55,7 @@ static int parse_strategy(const char *cmd, const char *item, Column *col) {
     if (len >= sizeof name) len = sizeof name - 1;
     memcpy(name, item, len);
     name[len] = '\0';
-    if (strategy_parse(name, &st) != 0) {
+    if (strategy_parse(name, &st) != 0 || st == STRATEGY_JACOBI) {   /* jacobi: argen generate only */
         fprintf(stderr, "argen %s: --strategies: expected greedy, sample, top-k[=K], top-p[=P], min-p[=P] or beam[=N], got '%s'\n", cmd, item);
         return -1;
     }

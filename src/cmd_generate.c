@@ -8,12 +8,13 @@
 
 #include "cli.h"
 #include "generate.h"
+#include "jacobi.h"
 #include "json.h"
 
 static const char *const usage_text =
     "usage: argen generate --model DIR (--prompt TEXT | --ids 464,2068,...) [options]\n"
     "\n"
-    "  --strategy S             greedy|sample|top-k|top-p|min-p|beam (default greedy)\n"
+    "  --strategy S             greedy|sample|top-k|top-p|min-p|beam|jacobi (default greedy)\n"
     "  --temperature T          T >= 0, 0 means greedy (default 1)\n"
     "  --top-k K                keep the K most likely, 1..vocab (default 40 with top-k)\n"
     "  --top-p P                nucleus mass in (0, 1] (default 0.9 with top-p)\n"
@@ -21,6 +22,7 @@ static const char *const usage_text =
     "  --repetition-penalty R   R > 0, 1 = off (CTRL: logit > 0 -> /R, else *R)\n"
     "  --beams N                beam width 1..64 (default 4, with --strategy beam)\n"
     "  --length-penalty A       beam score = sum logprob / len^A (default 1)\n"
+    "  --block N                Jacobi block: tokens guessed per parallel pass, 1..1024 (default 8)\n"
     "  --seed S                 PCG32 seed, 0..2^53 (default 0)\n"
     "  --max-new-tokens N       0..1000000 (default 64); stops early when the window is full\n"
     "  --trace FILE.json        write a JSON trace of every stage (traces/schema.json)\n"
@@ -28,13 +30,16 @@ static const char *const usage_text =
     "  --top-n N                rows of the trace's tables, 1..64 (default 10)\n"
     "  --json                   print {\"ids\": [...], \"text\": ..., \"stop_reason\": ...}\n"
     "  --no-kv-cache            recompute the whole context every step (same tokens)\n"
+    "  --timing FILE.tsv        per step: wall seconds, positions processed, KV cache size\n"
     "  --no-special             treat \"<|endoftext|>\" in the prompt as plain text\n"
     "\n"
     "The processors apply in Hugging Face's order: repetition penalty, temperature,\n"
-    "top-k, top-p, min-p; then one PCG32 uniform draw picks from what is left.\n";
+    "top-k, top-p, min-p; then one PCG32 uniform draw picks from what is left.\n"
+    "jacobi is greedy decoded N tokens at a time by fixed-point iteration\n"
+    "(docs/variants.md): the same tokens as greedy, in at most N passes per block.\n";
 
 typedef struct {
-    const char *model, *prompt, *ids, *trace;
+    const char *model, *prompt, *ids, *trace, *timing;
     GenerateOptions gen;
     TraceLevel level;
     int top_n;
@@ -42,6 +47,8 @@ typedef struct {
     int allow_special;
     int top_k_given, top_p_given, min_p_given, strategy_given;
     long top_k;
+    int block;               /* Jacobi block size N */
+    int block_given;
 } CmdOptions;
 
 /* One option with a value; returns 0, or EXIT_USAGE after printing. */
@@ -53,10 +60,16 @@ static int parse_value_option(const char *cmd, const char *a, const char *v, Cmd
     else if (strcmp(a, "--prompt") == 0) o->prompt = v;
     else if (strcmp(a, "--ids") == 0) o->ids = v;
     else if (strcmp(a, "--trace") == 0) o->trace = v;
+    else if (strcmp(a, "--timing") == 0) o->timing = v;
+    else if (strcmp(a, "--block") == 0) {
+        if (cli_long(cmd, a, v, 1, 1024, &n)) return EXIT_USAGE;
+        o->block = (int)n;
+        o->block_given = 1;
+    }
     else if (strcmp(a, "--strategy") == 0) {
         Strategy st;
         if (strategy_parse(v, &st) != 0) {
-            fprintf(stderr, "argen %s: --strategy: expected greedy, sample, top-k, top-p, min-p or beam, got '%s'\n", cmd, v);
+            fprintf(stderr, "argen %s: --strategy: expected greedy, sample, top-k, top-p, min-p, beam or jacobi, got '%s'\n", cmd, v);
             return EXIT_USAGE;
         }
         s->strategy = st;
@@ -107,8 +120,30 @@ static int parse_value_option(const char *cmd, const char *a, const char *v, Cmd
 static int is_value_option(const char *a) {
     static const char *const names[] = {"--model", "--prompt", "--ids", "--trace", "--strategy", "--temperature",
         "--top-k", "--top-p", "--min-p", "--repetition-penalty", "--beams", "--length-penalty", "--seed",
-        "--max-new-tokens", "--trace-level", "--top-n"};
+        "--max-new-tokens", "--trace-level", "--top-n", "--timing", "--block"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) if (strcmp(a, names[i]) == 0) return 1;
+    return 0;
+}
+
+/* Options that only one strategy takes.  Returns 0 or EXIT_USAGE. */
+static int check_strategy_options(const char *cmd, const CmdOptions *o) {
+    Strategy st = o->gen.sampling.strategy;
+    if (o->block_given && st != STRATEGY_JACOBI) {
+        fprintf(stderr, "argen %s: --block: expected --strategy jacobi with it\n", cmd);
+        return EXIT_USAGE;
+    }
+    if (st == STRATEGY_JACOBI && o->gen.sampling.repetition_penalty != 1.0f) {
+        fprintf(stderr, "argen %s: --repetition-penalty: expected 1 with --strategy jacobi (greedy only)\n", cmd);
+        return EXIT_USAGE;
+    }
+    if (st == STRATEGY_JACOBI && !o->gen.use_kv_cache) {
+        fprintf(stderr, "argen %s: --no-kv-cache: Jacobi decoding keeps the prefix in the KV cache; drop the option\n", cmd);
+        return EXIT_USAGE;
+    }
+    if (o->timing && (st == STRATEGY_BEAM || st == STRATEGY_JACOBI)) {
+        fprintf(stderr, "argen %s: --timing: expected a one-token-per-step strategy (greedy, sample, top-k, top-p, min-p)\n", cmd);
+        return EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -119,6 +154,7 @@ static int parse_options(int argc, char **argv, CmdOptions *o) {
     o->level = TRACE_SUMMARY;
     o->top_n = 10;
     o->allow_special = 1;
+    o->block = 8;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) { fputs(usage_text, stdout); return -1; }
@@ -148,7 +184,7 @@ static int parse_options(int argc, char **argv, CmdOptions *o) {
         fprintf(stderr, "argen %s: --prompt: expected a non-empty text\n", argv[0]);
         return EXIT_USAGE;
     }
-    return 0;
+    return check_strategy_options(argv[0], o);
 }
 
 /* ---- output ---- */
@@ -156,12 +192,30 @@ static int parse_options(int argc, char **argv, CmdOptions *o) {
 typedef struct {
     const PromptedModel *pm;
     Utf8Stream u;
+    int print;               /* stream the text (not with --json) */
+    const Generator *g;      /* --timing: the run, read after each step */
+    FILE *timing;            /* --timing: one TSV row per step, or NULL */
+    double t_last;           /* when the step now ending began */
 } Streamer;
+
+/* The step that appended token just ended: its wall time, and what the
+ * forward pass processed (one token with the cache, the whole context without). */
+static void write_timing_row(Streamer *st) {
+    double t = now_seconds();
+    const Generator *g = st->g;
+    const GPT2Config *c = &g->model->config;
+    fprintf(st->timing, "%d\t%d\t%d\t%d\t%zu\t%.9f\n", g->step - 1, g->n_ids - 1, g->state.last_T,
+            g->state.n_cached, kv_cache_bytes(c, g->state.n_cached), t - st->t_last);
+}
 
 static void stream_token(void *ctx, int token) {
     Streamer *st = ctx;
-    print_tokens(st->pm, &st->u, &token, 1, stdout);
-    fflush(stdout);
+    if (st->timing) write_timing_row(st);
+    if (st->print) {
+        print_tokens(st->pm, &st->u, &token, 1, stdout);
+        fflush(stdout);
+    }
+    if (st->timing) st->t_last = now_seconds();   /* printing is not part of the next step */
 }
 
 static void print_json_result(const PromptedModel *pm, const int *ids, int n, int n_prompt, const char *stop,
@@ -212,12 +266,40 @@ static int run_sampling(CmdOptions *o, PromptedModel *pm, const TraceSink *trace
     Generator g;
     o->gen.level = trace ? o->level : TRACE_NONE;
     if (generator_init(&g, &pm->model, &o->gen, pm->prompt, pm->n_prompt, err) != 0) return -1;
-    Streamer st = {pm, {{0}, 0}};
+    Streamer st = {pm, {{0}, 0}, !o->json, &g, NULL, 0.0};
+    AtomicFile timing;
+    if (o->timing) {
+        if (atomic_open(&timing, o->timing, err) != 0) { generator_free(&g); return -1; }
+        st.timing = timing.f;
+        fprintf(st.timing, "step\tposition\ttokens_processed\tkv_cache_positions\tkv_cache_bytes\tseconds\n");
+    }
     if (!o->json) { print_tokens(pm, &st.u, pm->prompt, pm->n_prompt, stdout); fflush(stdout); }
-    int rc = generate_run(&g, trace, pm->model.dir, o->json ? NULL : stream_token, &st, err);
+    st.t_last = now_seconds();
+    int rc = generate_run(&g, trace, pm->model.dir, st.print || st.timing ? stream_token : NULL, &st, err);
     if (rc == 0 && o->json) print_json_result(pm, g.ids, g.n_ids, g.n_prompt, stop_reason_name(g.stop), NULL);
     if (rc == 0 && !o->json) { utf8_stream_flush(&st.u, stdout); fputc('\n', stdout); }
+    if (o->timing) {
+        if (rc == 0 && atomic_commit(&timing, err) != 0) rc = -1;
+        else if (rc != 0) atomic_abort(&timing);
+    }
     generator_free(&g);
+    return rc;
+}
+
+static int run_jacobi(CmdOptions *o, PromptedModel *pm, const TraceSink *trace, Error *err) {
+    JacobiDecoder jd;
+    if (jacobi_init(&jd, &pm->model, o->block, o->gen.max_new_tokens, pm->prompt, pm->n_prompt, err) != 0) return -1;
+    Streamer st = {pm, {{0}, 0}, !o->json, NULL, NULL, 0.0};
+    if (!o->json) { print_tokens(pm, &st.u, pm->prompt, pm->n_prompt, stdout); fflush(stdout); }
+    int rc = jacobi_run(&jd, trace, pm->model.dir, o->json ? NULL : stream_token, &st, err);
+    if (rc == 0 && o->json) print_json_result(pm, jd.ids, jd.n_ids, jd.n_prompt, stop_reason_name(jd.stop), NULL);
+    if (rc == 0 && !o->json) {
+        utf8_stream_flush(&st.u, stdout);
+        fputc('\n', stdout);
+        fprintf(stderr, "jacobi: %d tokens in %d blocks of %d, %d passes (greedy: %d)\n", jd.generated, jd.n_blocks,
+                o->block, jd.total_passes, jd.generated);
+    }
+    jacobi_free(&jd);
     return rc;
 }
 
@@ -288,7 +370,9 @@ int cmd_generate(int argc, char **argv) {
         }
         trace = &sink;
     }
-    rc = o.gen.sampling.strategy == STRATEGY_BEAM ? run_beam(&o, &pm, trace, &err) : run_sampling(&o, &pm, trace, &err);
+    Strategy st = o.gen.sampling.strategy;
+    rc = st == STRATEGY_BEAM ? run_beam(&o, &pm, trace, &err)
+       : st == STRATEGY_JACOBI ? run_jacobi(&o, &pm, trace, &err) : run_sampling(&o, &pm, trace, &err);
     if (rc != 0) {
         fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
         if (trace) json_trace_abort(&jt);

@@ -7,7 +7,7 @@
 
 /* ---- names ---- */
 
-static const char *const strategy_names[] = {"greedy", "sample", "top-k", "top-p", "min-p", "beam"};
+static const char *const strategy_names[] = {"greedy", "sample", "top-k", "top-p", "min-p", "beam", "jacobi"};
 
 const char *strategy_name(Strategy s) {
     if ((int)s < 0 || (size_t)s >= sizeof strategy_names / sizeof strategy_names[0]) return NULL;
@@ -180,7 +180,8 @@ int pick_with_rules(const Selection *sel, int top_k, double top_p, double min_p,
 int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logits,
                    const int *ids, int n_ids, float u, int need_table) {
     int V = sel->V;
-    int greedy = cfg->strategy == STRATEGY_GREEDY || cfg->strategy == STRATEGY_BEAM || cfg->temperature <= 0;
+    int greedy = cfg->strategy == STRATEGY_GREEDY || cfg->strategy == STRATEGY_BEAM ||
+                 cfg->strategy == STRATEGY_JACOBI || cfg->temperature <= 0;
     mark_context_tokens(sel->seen, ids, n_ids, V);
     if (cfg->repetition_penalty != 1.0f)
         apply_repetition_penalty(sel->penalized, logits, sel->seen, cfg->repetition_penalty, V);

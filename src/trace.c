@@ -20,6 +20,10 @@ const char *trace_level_name(TraceLevel l) {
     return l == TRACE_FULL ? "full" : l == TRACE_SUMMARY ? "summary" : "none";
 }
 
+size_t kv_cache_bytes(const GPT2Config *c, int positions) {
+    return 2 * (size_t)c->n_layer * (size_t)c->n_embd * (size_t)positions * sizeof(float);
+}
+
 /* ---- small writers ---- */
 
 static void write_token_text(JsonTrace *jt, int id) {
@@ -102,6 +106,7 @@ static void jt_run_begin(void *ctx, const TraceRunInfo *info) {
     jw_object_begin(w);
     jw_key(w, "format"); jw_string(w, "argen-trace");
     jw_key(w, "version"); jw_int(w, 1);
+    jw_key(w, "kind"); jw_string(w, "generate");
     jw_key(w, "level"); jw_string(w, trace_level_name(jt->level));
     jw_key(w, "top_n"); jw_int(w, jt->top_n);
     jw_key(w, "model");
@@ -221,7 +226,11 @@ static void jt_forward_end(void *ctx, const GPT2 *m, const RunState *s) {
     JsonWriter *w = &jt->w;
     int C = m->config.n_embd, T = s->last_T;
     jw_array_end(w);   /* layers */
+    /* The cache after the call: what the next step will not recompute. */
     jw_key(w, "kv_cache_positions"); jw_int(w, s->n_cached);
+    jw_key(w, "kv_cache_bytes"); jw_int(w, (long long)kv_cache_bytes(&m->config, s->n_cached));
+    jw_key(w, "kv_cache_capacity_positions"); jw_int(w, s->opt.n_ctx);
+    jw_key(w, "kv_cache_capacity_bytes"); jw_int(w, (long long)kv_cache_bytes(&m->config, s->opt.n_ctx));
     jw_key(w, "embed_norm"); jw_float(w, row_norm(s->embed + (size_t)(T - 1) * (size_t)C, C));
     jw_key(w, "final_hidden_norm"); jw_float(w, row_norm(s->lnf_out + (size_t)(T - 1) * (size_t)C, C));
     if (jt->level == TRACE_FULL) {
@@ -395,6 +404,60 @@ static void jt_beam_step(void *ctx, int step, const TraceBeam *beams, int n_beam
     jw_object_end(w);
 }
 
+static void jt_jacobi_block(void *ctx, const TraceJacobiBlock *b) {
+    JsonTrace *jt = ctx;
+    JsonWriter *w = &jt->w;
+    const int *final = b->guesses + (size_t)(b->passes - 1) * (size_t)b->size;
+    jw_object_begin(w);
+    jw_key(w, "block"); jw_int(w, b->block);
+    jw_key(w, "start_position"); jw_int(w, b->start_position);
+    jw_key(w, "size"); jw_int(w, b->size);
+    jw_key(w, "block_size"); jw_int(w, b->block_size);
+    jw_key(w, "pass_start_position"); jw_int(w, b->start_position - 1);
+    jw_key(w, "tokens_per_pass"); jw_int(w, b->size);
+    jw_key(w, "last_committed");
+    jw_object_begin(w);
+    jw_key(w, "id"); jw_int(w, b->last_committed);
+    jw_key(w, "token"); write_token_text(jt, b->last_committed);
+    jw_object_end(w);
+    jw_key(w, "initial_guess");
+    jw_object_begin(w);
+    jw_key(w, "ids"); write_ids(w, b->initial, b->size);
+    jw_key(w, "tokens"); write_tokens(jt, b->initial, b->size);
+    jw_object_end(w);
+    jw_key(w, "iterations");
+    jw_array_begin(w);
+    for (int k = 0; k < b->passes; k++) {
+        const int *g = b->guesses + (size_t)k * (size_t)b->size;
+        const unsigned char *ch = b->changed + (size_t)k * (size_t)b->size;
+        int n_changed = 0, n_correct = 0;
+        jw_object_begin(w);
+        jw_key(w, "pass"); jw_int(w, k + 1);
+        jw_key(w, "ids"); write_ids(w, g, b->size);
+        jw_key(w, "tokens"); write_tokens(jt, g, b->size);
+        jw_key(w, "changed");
+        jw_array_begin(w); for (int i = 0; i < b->size; i++) { jw_bool(w, ch[i]); n_changed += ch[i]; } jw_array_end(w);
+        /* correct: equal to the accepted (greedy) token at that position */
+        jw_key(w, "correct");
+        jw_array_begin(w); for (int i = 0; i < b->size; i++) { jw_bool(w, g[i] == final[i]); n_correct += g[i] == final[i]; } jw_array_end(w);
+        jw_key(w, "n_changed"); jw_int(w, n_changed);
+        jw_key(w, "n_correct"); jw_int(w, n_correct);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_key(w, "passes"); jw_int(w, b->passes);
+    jw_key(w, "converged_by"); jw_string(w, b->fixed_point ? "fixed_point" : "pass_limit");
+    jw_key(w, "accepted");
+    jw_object_begin(w);
+    jw_key(w, "ids"); write_ids(w, final, b->n_accepted);
+    jw_key(w, "tokens"); write_tokens(jt, final, b->n_accepted);
+    jw_object_end(w);
+    jw_key(w, "cut_by_eos"); jw_bool(w, b->n_accepted < b->size);
+    jw_key(w, "kv_cache_positions"); jw_int(w, b->kv_cache_positions);
+    jw_key(w, "kv_cache_bytes"); jw_int(w, (long long)b->kv_cache_bytes);
+    jw_object_end(w);
+}
+
 static void jt_run_end(void *ctx, const char *stop_reason, const TraceBeam *results, int n_results) {
     JsonTrace *jt = ctx;
     JsonWriter *w = &jt->w;
@@ -449,6 +512,7 @@ int json_trace_open(JsonTrace *jt, TraceSink *sink, const char *path, TraceLevel
     sink->selection = jt_selection;
     sink->append = jt_append;
     sink->beam_step = jt_beam_step;
+    sink->jacobi_block = jt_jacobi_block;
     sink->run_end = jt_run_end;
     return 0;
 }
@@ -536,6 +600,13 @@ static void mt_beam_step(void *ctx, int step, const TraceBeam *beams, int n_beam
     mt_event(ctx, 'b');
 }
 
+static void mt_jacobi_block(void *ctx, const TraceJacobiBlock *b) {
+    MemoryTrace *mt = ctx;
+    if (mt->n_jacobi_blocks < MEMORY_TRACE_MAX) mt->jacobi_passes[mt->n_jacobi_blocks] = b->passes;
+    mt->n_jacobi_blocks++;
+    mt_event(mt, 'j');
+}
+
 static void mt_run_end(void *ctx, const char *stop_reason, const TraceBeam *results, int n_results) {
     MemoryTrace *mt = ctx;
     (void)results; (void)n_results;
@@ -558,5 +629,6 @@ void memory_trace_init(MemoryTrace *mt, TraceSink *sink, TraceLevel level) {
     sink->selection = mt_selection;
     sink->append = mt_append;
     sink->beam_step = mt_beam_step;
+    sink->jacobi_block = mt_jacobi_block;
     sink->run_end = mt_run_end;
 }

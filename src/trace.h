@@ -16,6 +16,7 @@
  *   per step:  step_begin  forward_begin  layer × n_layer  forward_end
  *              logits  selection  append
  *   (beam search: per step one beam_step instead)
+ *   (Jacobi decoding: per block one jacobi_block instead)
  *   run_end
  */
 #ifndef ARGEN_TRACE_H
@@ -36,6 +37,10 @@ typedef enum {
 } TraceLevel;
 
 const char *trace_level_name(TraceLevel l);
+
+/* Bytes of keys and values the KV cache holds for `positions` positions:
+ * 2 (K and V) x n_layer x n_embd floats each. */
+size_t kv_cache_bytes(const GPT2Config *c, int positions);
 
 /* The text of a token: its bytes, or NULL when the model has no vocabulary. */
 typedef struct {
@@ -72,6 +77,25 @@ typedef struct {
     int min_p_0_05;                 /* min-p 0.05 */
 } Alternatives;
 
+/* One block of Jacobi decoding (jacobi.h): the guess after every pass.
+ * Pass k ran tokens [last_committed, guess_{k-1}[0..size-2]] at positions
+ * start_position-1 .. start_position+size-2 (guess_0 = initial). */
+typedef struct {
+    int block;                      /* 0, 1, ... */
+    int start_position;             /* p: the position of the block's first token */
+    int size;                       /* n: tokens in this block (block_size, less at the end) */
+    int block_size;                 /* N of --block */
+    int last_committed;             /* the token at p-1, the first input of every pass */
+    const int *initial;             /* [size] the guess before the first pass */
+    const int *guesses;             /* [passes, size] the guess after each pass */
+    const unsigned char *changed;   /* [passes, size] 1 where that pass changed the position */
+    int passes;
+    int fixed_point;                /* 1: the last pass changed nothing; 0: stopped after size passes (all fixed) */
+    int n_accepted;                 /* tokens appended: size, or fewer when an eos cut the block */
+    int kv_cache_positions;         /* after the block's last pass */
+    size_t kv_cache_bytes;
+} TraceJacobiBlock;
+
 typedef struct TraceSink TraceSink;
 struct TraceSink {
     TraceLevel level;
@@ -93,6 +117,8 @@ struct TraceSink {
     void (*append)(void *ctx, int token, const int *ids, int n);
     /* Beam search: the live beams after a step. */
     void (*beam_step)(void *ctx, int step, const TraceBeam *beams, int n_beams);
+    /* Jacobi decoding: one block, every pass, after it was accepted. */
+    void (*jacobi_block)(void *ctx, const TraceJacobiBlock *b);
     /* The run ended; the final sequences (one for sampling, the N best for beam). */
     void (*run_end)(void *ctx, const char *stop_reason, const TraceBeam *results, int n_results);
 };
@@ -131,13 +157,15 @@ typedef struct {
     int n_steps;                           /* step_begin calls */
     int n_layers;                          /* layer calls in all */
     int n_forward;                         /* forward_begin calls */
+    int n_jacobi_blocks;                   /* jacobi_block calls */
+    int jacobi_passes[MEMORY_TRACE_MAX];   /* passes of each Jacobi block */
     int tokens_processed[MEMORY_TRACE_MAX];/* T of each forward call */
     int chosen[MEMORY_TRACE_MAX];          /* token appended at each step */
     float draw[MEMORY_TRACE_MAX];          /* the draw of each step */
     int n_kept[MEMORY_TRACE_MAX];          /* candidates kept at each step */
     Alternatives alt[MEMORY_TRACE_MAX];
     char stop_reason[32];
-    char order[4096];                      /* one letter per event: R s f l F L S a b E */
+    char order[4096];                      /* one letter per event: R s f l F L S a b j E */
     size_t n_order;
 } MemoryTrace;
 
