@@ -64,6 +64,10 @@ fast:
 clean:
 	rm -rf build
 
+bench:
+	$(MAKE) BUILD=build/omp OMP=1 build/omp/argen
+	sh tools/bench.sh
+
 -include $(OBJ:.o=.d)
 -include $(wildcard $(BUILD)/tests/*.d)
 
@@ -114,4 +118,36 @@ diagrams: $(ARGEN)
 	@for t in traces/examples/*.json; do \
 	    n=$$(basename "$$t" .json); \
 	    $(ARGEN) render "$$t" --out "$(BUILD)/diagrams/$$n" --format $(DIAGRAM_FORMAT) || exit 1; \
+	done
+
+# ---- notebooks (issue 7): regenerate the traces the notebooks read, re-execute them in place ----
+# Traces of $(MODEL) into $(NOTEBOOK_TRACES) (notebooks/make_traces.sh); the .ipynb are
+# written from tools/make_notebooks.py and committed with their outputs.
+NOTEBOOK_TRACES ?= $(BUILD)/notebook-traces
+
+notebooks: $(ARGEN)
+	ARGEN=$(ARGEN) sh notebooks/make_traces.sh $(MODEL) $(NOTEBOOK_TRACES)
+	/usr/bin/python3 tools/make_notebooks.py
+	ARGEN_TRACES=$(abspath $(NOTEBOOK_TRACES)) /usr/bin/python3 tools/make_notebooks.py --run --in-place
+
+# ---- fuzz (issue 11): libFuzzer on every parser of outside bytes ----
+# Builds tests/fuzz/fuzz_*.c with clang -fsanitize=fuzzer,address,undefined
+# into build/fuzz/fuzz/ and runs each for FUZZ_SECONDS (one at a time).  New
+# inputs go to build/fuzz/corpus/NAME (the committed seeds in
+# tests/fuzz/corpus/NAME are read, never written); a crash is saved under
+# build/fuzz/crashes/NAME/: add it to tests/fuzz/regressions/NAME/ with the
+# fix.  `make test` replays both committed folders (tests/test_fuzz_replay.sh).
+# One harness: make fuzz FUZZ_HARNESSES=json.  See docs/hardening.md.
+FUZZ_SECONDS   ?= 60
+FUZZ_HARNESSES ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz:
+	sh tests/fuzz/build.sh fuzzer build/fuzz
+	@for h in $(FUZZ_HARNESSES); do \
+	    mkdir -p build/fuzz/corpus/$$h build/fuzz/crashes/$$h; \
+	    echo "== fuzz $$h for $(FUZZ_SECONDS) s"; \
+	    build/fuzz/fuzz/$$h -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/$$h/ \
+	        build/fuzz/corpus/$$h tests/fuzz/corpus/$$h 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==|SUMMARY|fuzz check)' ; \
+	    [ -z "$$(ls build/fuzz/crashes/$$h)" ] || { echo "fuzz $$h: crash saved in build/fuzz/crashes/$$h"; exit 1; }; \
 	done

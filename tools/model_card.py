@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Writes the model card of the shipped tiny model: OUT/README.md and OUT/loss.png.
 
-Reads OUT/train_log.tsv (written by `argen train`) and OUT/branch_eval.json
-(written by `argen corpus --evaluate --json`).  Run by tools/make-tiny-model.sh.
+Reads OUT/train_log_phase1.tsv and OUT/train_log_phase2.tsv (written by
+`argen train`) and OUT/branch_eval.json (written by `argen corpus --evaluate
+--json`).  Run by tools/make-tiny-model.sh.
 """
 import argparse
 import json
@@ -34,16 +35,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", required=True)
     ap.add_argument("--train-seconds", type=int, required=True)
-    ap.add_argument("--total-seconds", type=int, required=True)
     ap.add_argument("--shape", required=True)
     ap.add_argument("--train", required=True)
+    ap.add_argument("--train2", required=True)
     ap.add_argument("--vocab", required=True)
     ap.add_argument("--corpus-bytes", required=True)
     ap.add_argument("--greedy")
     ap.add_argument("--topk")
     a = ap.parse_args()
 
-    log = read_log(os.path.join(a.out, "train_log.tsv"))
+    log1 = read_log(os.path.join(a.out, "train_log_phase1.tsv"))
+    log2 = read_log(os.path.join(a.out, "train_log_phase2.tsv"))
+    n1 = int(log1[-1]["step"]) if log1 else 0
+    for r in log2:  # phase 2 continues the step count
+        r["step"] = str(int(r["step"]) + n1)
+    log = log1 + log2
     steps = [int(r["step"]) for r in log]
     train = [num(r.get("train_loss")) for r in log]
     val = [(int(r["step"]), num(r.get("val_loss"))) for r in log if num(r.get("val_loss")) is not None]
@@ -53,6 +59,9 @@ def main():
     ax.plot(steps, train, color="#0072B2", linewidth=1, label="train loss")
     if val:
         ax.plot([s for s, _ in val], [v for _, v in val], "o-", color="#D55E00", label="validation loss")
+    ax.axvline(n1, color="#555555", linestyle="--", linewidth=1)
+    ax.text(n1, ax.get_ylim()[1] * 0.9, "  phase 2: 256-token windows", color="#555555", fontsize=9)
+    ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy (nats / token)")
     ax.set_title("data/tiny: teacher-forced training on the story corpus")
@@ -82,9 +91,10 @@ def main():
     w(f"| corpus | `argen corpus --bytes {a.corpus_bytes} --seed 1` |")
     w(f"| tokenizer | `argen train-tokenizer --vocab-size {a.vocab}` on that corpus |")
     w(f"| init | `argen init {a.shape} --vocab {a.vocab} --seed 1` |")
-    w(f"| training | `argen train {a.train}` |")
+    w(f"| training, phase 1 | `argen train {a.train}` |")
+    w(f"| training, phase 2 | `argen train {a.train2}` (from phase 1's checkpoint: the full window) |")
     w(f"| steps | {steps[-1] if steps else 0} |")
-    w(f"| training time | {a.train_seconds} s on this machine (2 cores); the whole rebuild {a.total_seconds} s |")
+    w(f"| training time | {a.train_seconds} s on a 2-core machine shared with other work |")
     if tps:
         tps_sorted = sorted(tps)
         w(f"| training throughput | {tps_sorted[len(tps_sorted) // 2]:.0f} tokens/s (median of the logged steps) |")

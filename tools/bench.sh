@@ -1,0 +1,32 @@
+#!/bin/sh
+# make bench: issue 10's table on a GPT-2 124M-shaped checkpoint (random weights,
+# made once by `argen init --preset gpt2` and kept in build/bench/gpt2), at 1 and
+# 2 threads (the OpenMP build, build/omp/argen), written to docs/bench.md.
+# A benchmark, not a test: nothing in `make test` depends on these numbers.
+set -eu
+ARGEN=${ARGEN:-build/omp/argen}
+MODEL=${MODEL:-build/bench/gpt2}
+OUT=${OUT:-docs/bench.md}
+REPEAT=${REPEAT:-3}
+if [ ! -f "$MODEL/model.safetensors" ]; then
+    echo "bench: writing a GPT-2 124M-shaped checkpoint to $MODEL (once)"
+    "$ARGEN" init --preset gpt2 --seed 1 --out "$MODEL"
+fi
+cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+tmp="$OUT.tmp.$$"
+{
+    echo "# Benchmarks"
+    echo
+    echo "\`make bench\` on $(date -u +%Y-%m-%d): $cpu, $(nproc) cores, $(uname -m)."
+    echo "GPT-2 124M shape (12 layers, 12 heads, n_embd 768, vocab 50257), F32, random weights;"
+    echo "medians of $REPEAT runs.  The decode bound is the measured read bandwidth divided by the"
+    echo "bytes of weights one token reads (every weight once, with the KV cache)."
+    for threads in 1 2; do
+        echo
+        echo "## $threads thread$( [ "$threads" = 1 ] || echo s)"
+        echo
+        OMP_NUM_THREADS=$threads "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown
+    done
+} > "$tmp"
+mv "$tmp" "$OUT"
+cat "$OUT"
