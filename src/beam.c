@@ -30,6 +30,8 @@ typedef struct {
     float logprob;   /* log p(v) */
     int slot;
     int token;
+    BeamCandidateFate fate;   /* what the step did with it (trace.h) */
+    int child;       /* BEAM_KEPT: its index j in next[] */
 } Candidate;
 
 /* A live beam or a finished hypothesis under construction. */
@@ -52,7 +54,9 @@ typedef struct {
     unsigned char *seen;      /* [V] */
     float *penalized;         /* [V] */
     Candidate *cand;          /* [2N] best extensions, best first */
-    int *parent_slot;         /* [N] */
+    int *parent_slot;         /* [N] next[j]'s parent slot */
+    int *child_slot;          /* [N] the slot next[j] was placed in */
+    int *trace_index;         /* [N] a live slot's index in the trace's list of beams (slot order) */
 } BeamWork;
 
 static int beam_alloc(Beam *b, int max_len, int max_new) {
@@ -72,7 +76,7 @@ static void work_free(BeamWork *w) {
     free(w->live); free(w->next); free(w->done);
     free(w->live_on); free(w->next_on); free(w->done_score);
     free(w->logits); free(w->logp); free(w->seen); free(w->penalized);
-    free(w->cand); free(w->parent_slot);
+    free(w->cand); free(w->parent_slot); free(w->child_slot); free(w->trace_index);
 }
 
 static int work_init(BeamWork *w, int N, int V, int max_len, int max_new, Error *err) {
@@ -90,8 +94,11 @@ static int work_init(BeamWork *w, int N, int V, int max_len, int max_new, Error 
     w->penalized = malloc((size_t)V * sizeof *w->penalized);
     w->cand = malloc((size_t)(2 * N) * sizeof *w->cand);
     w->parent_slot = malloc((size_t)N * sizeof *w->parent_slot);
+    w->child_slot = malloc((size_t)N * sizeof *w->child_slot);
+    w->trace_index = malloc((size_t)N * sizeof *w->trace_index);
     int bad = !w->live || !w->next || !w->done || !w->live_on || !w->next_on || !w->done_score ||
-              !w->logits || !w->logp || !w->seen || !w->penalized || !w->cand || !w->parent_slot;
+              !w->logits || !w->logp || !w->seen || !w->penalized || !w->cand || !w->parent_slot ||
+              !w->child_slot || !w->trace_index;
     for (int i = 0; !bad && i < N; i++)
         bad = beam_alloc(&w->live[i], max_len, max_new) || beam_alloc(&w->next[i], max_len, max_new) ||
               beam_alloc(&w->done[i], max_len, max_new);
@@ -142,6 +149,7 @@ static int best_extensions(BeamWork *w) {
             int i = n < cap ? n++ : n - 1;
             while (i > 0 && s > w->cand[i - 1].sum) { w->cand[i] = w->cand[i - 1]; i--; }
             w->cand[i].sum = s; w->cand[i].logprob = lp[v]; w->cand[i].slot = b; w->cand[i].token = v;
+            w->cand[i].fate = BEAM_PRUNED_RANK; w->cand[i].child = -1;
         }
     }
     return n;
@@ -163,13 +171,33 @@ static void add_finished(BeamWork *w, const Beam *b, int n_prompt, double alpha,
     reasons[at] = why;
 }
 
+/* eos extensions among the first N become finished hypotheses; the later
+ * ones are dropped.  Either way they never become live beams. */
+static void finish_eos_candidates(BeamWork *w, int eos, int n_cand, int n_prompt, double alpha, StopReason *reasons) {
+    for (int c = 0; c < n_cand; c++) {
+        Candidate *k = &w->cand[c];
+        if (k->token != eos) continue;
+        k->fate = c < w->N ? BEAM_FINISHED : BEAM_PRUNED_EOS;
+        if (k->fate != BEAM_FINISHED) continue;
+        Beam *fin = &w->next[w->N - 1];   /* scratch: next beams are built after this */
+        beam_copy(fin, &w->live[k->slot], n_prompt);
+        fin->ids[fin->n] = k->token;
+        fin->logprobs[fin->n - n_prompt] = k->logprob;
+        fin->n++;
+        fin->sum = k->sum;
+        add_finished(w, fin, n_prompt, alpha, STOP_EOS, reasons);
+    }
+}
+
 /* The first N candidates that do not end in eos become the next beams, in
  * w->next[0..n) with their parent slots in w->parent_slot.  Returns n. */
 static int extend_beams(BeamWork *w, int n_cand, int n_prompt) {
     int n_next = 0;
     for (int c = 0; c < n_cand && n_next < w->N; c++) {
-        const Candidate *k = &w->cand[c];
-        if (k->token < 0) continue;   /* finished (eos) */
+        Candidate *k = &w->cand[c];
+        if (k->fate != BEAM_PRUNED_RANK) continue;   /* an eos: finished or dropped */
+        k->fate = BEAM_KEPT;
+        k->child = n_next;
         Beam *nb = &w->next[n_next];
         beam_copy(nb, &w->live[k->slot], n_prompt);
         nb->ids[nb->n] = k->token;
@@ -199,6 +227,7 @@ static void assign_slots(BeamWork *w, const BeamModel *bm, int n_next, int n_pro
         slot[j] = s;
         bm->fork(bm->ctx, s, w->parent_slot[j]);
     }
+    for (int j = 0; j < n_next; j++) w->child_slot[j] = slot[j];
     for (int s = 0; s < w->N; s++) w->live_on[s] = 0;
     for (int j = 0; j < n_next; j++) {
         beam_copy(&w->live[slot[j]], &w->next[j], n_prompt);
@@ -206,17 +235,45 @@ static void assign_slots(BeamWork *w, const BeamModel *bm, int n_next, int n_pro
     }
 }
 
-static void trace_beams(const BeamWork *w, const TraceSink *trace, int step, int n_prompt, double alpha) {
-    TraceBeam tb[64];
+/* trace_index[slot] = the slot's place in the trace's list of live beams
+ * (live slots in slot order), -1 for an empty slot. */
+static void number_live_slots(BeamWork *w) {
     int n = 0;
-    for (int s = 0; s < w->N && n < 64; s++) {
+    for (int s = 0; s < w->N; s++) w->trace_index[s] = w->live_on[s] ? n++ : -1;
+}
+
+/* Reports the step: the candidates (parents numbered as the previous step
+ * listed them, in prev_index) and the live beams now in the slots. */
+static void trace_beams(BeamWork *w, const TraceSink *trace, int step, int n_cand, const int *prev_index,
+                        int n_prompt, double alpha) {
+    TraceBeam tb[64];
+    TraceBeamCandidate tc[128];   /* 2N <= 128 */
+    int n_live = 0;
+    long live_before = 0;
+    for (int s = 0; s < w->N; s++) live_before += prev_index[s] >= 0;
+    number_live_slots(w);
+    for (int s = 0; s < w->N; s++) {
         if (!w->live_on[s]) continue;
         const Beam *b = &w->live[s];
-        tb[n].ids = b->ids; tb[n].n = b->n; tb[n].sum_logprob = b->sum;
-        tb[n].score = hypothesis_score(b->sum, b->n - n_prompt, alpha);
-        n++;
+        tb[n_live].ids = b->ids; tb[n_live].n = b->n; tb[n_live].sum_logprob = b->sum;
+        tb[n_live].score = hypothesis_score(b->sum, b->n - n_prompt, alpha);
+        tb[n_live].parent = -1;
+        n_live++;
     }
-    trace->beam_step(trace->ctx, step, tb, n);
+    for (int c = 0; c < n_cand; c++) {
+        const Candidate *k = &w->cand[c];
+        TraceBeamCandidate *t = &tc[c];
+        t->parent = step > 0 ? prev_index[k->slot] : -1;
+        t->token = k->token;
+        t->logprob = k->logprob;
+        t->sum_logprob = k->sum;
+        t->score = hypothesis_score(k->sum, step + 1, alpha);   /* every live beam has `step` tokens */
+        t->fate = k->fate;
+        t->beam = k->fate == BEAM_KEPT ? w->trace_index[w->child_slot[k->child]] : -1;
+        if (t->beam >= 0) tb[t->beam].parent = t->parent;
+    }
+    TraceBeamStep bs = {step, tb, n_live, tc, n_cand, live_before * w->V};
+    trace->beam_step(trace->ctx, &bs);
 }
 
 /* HF's is_done with early_stopping=False: the best live beam, scored at its
@@ -290,24 +347,13 @@ int beam_search(const BeamModel *bm, const BeamOptions *opt, const int *prompt, 
         }
         if (score_live_beams(&w, bm, opt, err) != 0) goto done;
         int n_cand = best_extensions(&w);
-        /* eos extensions among the first N finish; mark them so extend_beams skips them */
-        for (int c = 0; c < n_cand; c++) {
-            Candidate *k = &w.cand[c];
-            if (k->token != bm->eos_token_id) continue;
-            if (c < N) {
-                Beam *fin = &w.next[N - 1];   /* scratch: next beams are built after this loop */
-                beam_copy(fin, &w.live[k->slot], n_prompt);
-                fin->ids[fin->n] = k->token;
-                fin->logprobs[fin->n - n_prompt] = k->logprob;
-                fin->n++;
-                fin->sum = k->sum;
-                add_finished(&w, fin, n_prompt, alpha, STOP_EOS, reasons);
-            }
-            k->token = -1;
-        }
+        int prev_index[64];   /* the live beams as the previous step's trace listed them */
+        number_live_slots(&w);
+        memcpy(prev_index, w.trace_index, (size_t)N * sizeof *prev_index);
+        finish_eos_candidates(&w, bm->eos_token_id, n_cand, n_prompt, alpha, reasons);
         int n_next = extend_beams(&w, n_cand, n_prompt);
         assign_slots(&w, bm, n_next, n_prompt);
-        if (trace && trace->beam_step) trace_beams(&w, trace, step, n_prompt, alpha);
+        if (trace && trace->beam_step) trace_beams(&w, trace, step, n_cand, prev_index, n_prompt, alpha);
     }
     if (results_from_done(&w, reasons, n_prompt, out, err) != 0) goto done;
     if (trace && trace->run_end) {
@@ -315,6 +361,7 @@ int beam_search(const BeamModel *bm, const BeamOptions *opt, const int *prompt, 
         for (int r = 0; r < out->n_best; r++) {
             tb[r].ids = out->best[r].ids; tb[r].n = out->best[r].n;
             tb[r].sum_logprob = out->best[r].sum_logprob; tb[r].score = out->best[r].score;
+            tb[r].parent = -1;
         }
         trace->run_end(trace->ctx, out->n_best > 0 ? stop_reason_name(out->best[0].stop) : "eos", tb, out->n_best);
     }

@@ -217,6 +217,34 @@ static void print_table(FILE *f, const PromptedModel *pm, const Column *cols, in
                     cols[c].name, cols[c].loop_start, cols[c].loop_len);
 }
 
+/* A token's bytes as a JSON string, or null without a vocabulary. */
+static void write_token(JsonWriter *w, const PromptedModel *pm, int id) {
+    size_t len = 0;
+    const char *b = pm->has_tokenizer ? tokenizer_token_bytes(&pm->tok, id, &len) : NULL;
+    if (b) jw_string_n(w, b, len); else jw_null(w);
+}
+
+/* [token, ...] of ids[0..n), then the whole text (null without a vocabulary). */
+static void write_tokens_and_text(JsonWriter *w, const PromptedModel *pm, const int *ids, int n,
+                                  const char *tokens_key, const char *text_key) {
+    jw_key(w, tokens_key);
+    jw_array_begin(w); for (int i = 0; i < n; i++) write_token(w, pm, ids[i]); jw_array_end(w);
+    jw_key(w, text_key);
+    if (!pm->has_tokenizer) { jw_null(w); return; }
+    size_t total = 0, len;
+    for (int i = 0; i < n; i++) { tokenizer_token_bytes(&pm->tok, ids[i], &len); total += len; }
+    char *text = malloc(total + 1);
+    if (!text) { jw_null(w); return; }   /* out of memory: the tokens above say it all */
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        const char *b = tokenizer_token_bytes(&pm->tok, ids[i], &len);
+        memcpy(text + at, b, len);
+        at += len;
+    }
+    jw_string_n(w, text, at);
+    free(text);
+}
+
 static void write_json(FILE *f, const PromptedModel *pm, const Column *cols, int n_cols, uint64_t seed, int shared) {
     JsonWriter w;
     jw_init(&w, f, 2);
@@ -227,6 +255,7 @@ static void write_json(FILE *f, const PromptedModel *pm, const Column *cols, int
     jw_key(&w, "shared_draws"); jw_bool(&w, shared);
     jw_key(&w, "prompt_ids");
     jw_array_begin(&w); for (int i = 0; i < pm->n_prompt; i++) jw_int(&w, pm->prompt[i]); jw_array_end(&w);
+    write_tokens_and_text(&w, pm, pm->prompt, pm->n_prompt, "prompt_tokens", "prompt_text");
     jw_key(&w, "strategies");
     jw_array_begin(&w);
     for (int c = 0; c < n_cols; c++) {
@@ -248,14 +277,13 @@ static void write_json(FILE *f, const PromptedModel *pm, const Column *cols, int
             jw_key(&w, "length"); jw_int(&w, col->loop_len);
             jw_object_end(&w);
         } else jw_null(&w);
+        write_tokens_and_text(&w, pm, col->ids, col->n, "tokens", "text");
         jw_key(&w, "steps");
         jw_array_begin(&w);
         for (int s = 0; s < col->n; s++) {
-            size_t len = 0;
-            const char *b = pm->has_tokenizer ? tokenizer_token_bytes(&pm->tok, col->ids[s], &len) : NULL;
             jw_object_begin(&w);
             jw_key(&w, "id"); jw_int(&w, col->ids[s]);
-            jw_key(&w, "token"); if (b) jw_string_n(&w, b, len); else jw_null(&w);
+            jw_key(&w, "token"); write_token(&w, pm, col->ids[s]);
             jw_key(&w, "probability"); jw_float(&w, col->prob[s]);
             jw_object_end(&w);
         }

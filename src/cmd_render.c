@@ -16,13 +16,15 @@
 static const char *const usage_text =
     "usage: argen render TRACE.json --out DIR [options]\n"
     "\n"
-    "Draws diagrams from a trace of `argen generate --trace` or the JSON of\n"
-    "`argen compare --json`; every number comes from the file.  Writes DIR/*.dot,\n"
+    "Draws diagrams from a trace of `argen generate --trace` (sampling, beam search\n"
+    "or Jacobi), of `argen score --trace`, or the JSON of `argen compare --json`;\n"
+    "every number comes from the file.  Writes DIR/*.dot,\n"
     "and DIR/*.FORMAT when Graphviz's dot is on PATH.\n"
     "\n"
     "  --out DIR        folder for the diagrams (made if missing)\n"
     "  --format F       svg|png|pdf (default png)\n"
-    "  --kind K         step|probs|attention|heatmap|tree|compare|all (default all that the file allows)\n"
+    "  --kind K         step|probs|attention|heatmap|tree|compare|score|jacobi|all\n"
+    "                   (default all that the file allows)\n"
     "  --step N         which sampling step, 0..steps-1 (default 0)\n"
     "  --layer L        attention: the layer, 0..n_layer-1 (default 0)\n"
     "  --head H         attention: the head, 0..n_head-1 (default 0)\n"
@@ -76,7 +78,7 @@ static int parse_args(int argc, char **argv, RenderArgs *a) {
         return EXIT_USAGE;
     }
     if (strcmp(a->kind, "all") && !diagram_kind_find(a->kind)) {
-        fprintf(stderr, "argen %s: --kind: expected step, probs, attention, heatmap, tree, compare or all, got '%s'\n", cmd, a->kind);
+        fprintf(stderr, "argen %s: --kind: expected step, probs, attention, heatmap, tree, compare, score, jacobi or all, got '%s'\n", cmd, a->kind);
         return EXIT_USAGE;
     }
     return 0;
@@ -157,8 +159,8 @@ static int render_kinds(const char *cmd, const RenderArgs *a, const TraceDoc *do
     if (drawn == 0) {
         fprintf(stderr, "argen %s: --kind: '%s' cannot be drawn from %s: it is %s\n", cmd, a->kind, a->trace,
                 doc->kind == TRACE_DOC_COMPARE ? "a compare file (kinds: compare)"
-                : doc->kind == TRACE_DOC_SCORE ? "a score trace (no diagram draws it yet)"
-                : doc->n_jacobi_blocks ? "a Jacobi trace (no diagram draws it yet)"
+                : doc->kind == TRACE_DOC_SCORE ? "a score trace (kinds: score)"
+                : doc->n_jacobi_blocks ? "a Jacobi trace (kinds: jacobi)"
                 : doc->n_beam_steps ? "a beam-search trace (kinds: tree)"
                 : doc->n_steps ? "a sampling trace (kinds: step, probs, attention, heatmap, tree)" : "a trace with no steps");
         return EXIT_USAGE;

@@ -99,7 +99,8 @@ const float *final_hidden_state(const Generator *g) {
 /* ---- stage 3: logits at the final position ---- */
 
 const float *project_to_logits(Generator *g, const TraceSink *trace) {
-    logits_final(g->model, &g->state);   /* reads final_hidden_state(g): [C] -> [V] */
+    const float *h = final_hidden_state(g);        /* [C]: the last row of lnf_out */
+    logits_from_hidden(g->model, &g->state, h);    /* [C] -> [V] */
     if (trace && trace->logits) trace->logits(trace->ctx, g->state.logits, g->model->config.vocab_size);
     return g->state.logits;
 }
@@ -156,7 +157,7 @@ static void announce_run(const Generator *g, const TraceSink *trace, const char 
 }
 
 static void announce_end(const Generator *g, const TraceSink *trace) {
-    TraceBeam result = {g->ids, g->n_ids, 0.0, 0.0};
+    TraceBeam result = {g->ids, g->n_ids, 0.0, 0.0, -1};
     trace->run_end(trace->ctx, stop_reason_name(g->stop), &result, 1);
 }
 

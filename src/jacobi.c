@@ -163,7 +163,7 @@ int jacobi_run(JacobiDecoder *jd, const TraceSink *trace, const char *model_dir,
         for (int i = before; on_token && i < jd->n_ids; i++) on_token(cb_ctx, jd->ids[i]);
     }
     if (trace && trace->run_end) {
-        TraceBeam result = {jd->ids, jd->n_ids, 0.0, 0.0};
+        TraceBeam result = {jd->ids, jd->n_ids, 0.0, 0.0, -1};
         trace->run_end(trace->ctx, stop_reason_name(jd->stop), &result, 1);
     }
     return 0;

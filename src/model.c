@@ -480,12 +480,16 @@ int forward_pass(const GPT2 *m, RunState *s, const int *tokens, int T, int pos,
     return 0;
 }
 
-void logits_final(const GPT2 *m, RunState *s) {
+void logits_from_hidden(const GPT2 *m, RunState *s, const float *h) {
     const GPT2Config *c = &m->config;
-    const float *last = s->lnf_out + (size_t)(s->last_T - 1) * c->n_embd;                                /* [C] */
     double t0 = s->times ? now_seconds() : 0;
-    matmul_transposed(s->logits, last, m->w.lm_head, 1, c->n_embd, c->vocab_size);                       /* [C] -> [V] */
+    matmul_transposed(s->logits, h, m->w.lm_head, 1, c->n_embd, c->vocab_size);                          /* [C] -> [V] */
     if (s->times) lap(&s->times->unembed, t0);
+}
+
+void logits_final(const GPT2 *m, RunState *s) {
+    const float *last = s->lnf_out + (size_t)(s->last_T - 1) * m->config.n_embd;                          /* [C] */
+    logits_from_hidden(m, s, last);
 }
 
 void logits_all(const GPT2 *m, RunState *s) {

@@ -193,6 +193,9 @@ void transformer_block(const GPT2 *m, RunState *s, int l, const float *x, int T,
 
 /* Logits at the last position only: s->logits[0..V) = lnf_out[T-1] @ lm_head^T. */
 void logits_final(const GPT2 *m, RunState *s);
+/* s->logits[0..V) = h @ lm_head^T for one hidden state h [C] (after ln_f);
+ * logits_final is this on the last row.  Adds to s->times->unembed. */
+void logits_from_hidden(const GPT2 *m, RunState *s, const float *h);
 /* Logits at every position of the last call: s->logits[t*V..], needs all_logits. */
 void logits_all(const GPT2 *m, RunState *s);
 

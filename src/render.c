@@ -23,6 +23,8 @@ static int has_tree(const TraceDoc *d) {
     return d->kind == TRACE_DOC_GENERATION && (d->n_steps > 0 || d->n_beam_steps > 0);
 }
 static int is_compare(const TraceDoc *d) { return d->kind == TRACE_DOC_COMPARE; }
+static int is_score(const TraceDoc *d) { return d->kind == TRACE_DOC_SCORE && d->n_text > 0; }
+static int has_jacobi(const TraceDoc *d) { return d->kind == TRACE_DOC_GENERATION && d->n_jacobi_blocks > 0; }
 
 /* ---- file names: from the options alone, so they are stable ---- */
 
@@ -34,6 +36,8 @@ static void name_attention(char *out, size_t n, const RenderOptions *o) {
 static void name_heatmap(char *out, size_t n, const RenderOptions *o) { snprintf(out, n, "heatmap-%zu.dot", o->step); }
 static void name_tree(char *out, size_t n, const RenderOptions *o) { (void)o; snprintf(out, n, "tree.dot"); }
 static void name_compare(char *out, size_t n, const RenderOptions *o) { (void)o; snprintf(out, n, "compare.dot"); }
+static void name_score(char *out, size_t n, const RenderOptions *o) { (void)o; snprintf(out, n, "score.dot"); }
+static void name_jacobi(char *out, size_t n, const RenderOptions *o) { (void)o; snprintf(out, n, "jacobi.dot"); }
 
 static const DiagramKind kinds[] = {
     {"step", "one step of the loop: forward -> logits -> softmax -> selection -> append, with its values", 5,
@@ -48,6 +52,10 @@ static const DiagramKind kinds[] = {
      has_tree, name_tree, write_tree_diagram},
     {"compare", "argen compare's strategies as parallel chains, divergence marked", 10,
      is_compare, name_compare, write_compare_diagram},
+    {"score", "a score trace: the text coloured by surprisal, p / rank / entropy per token, loss and perplexity", 10,
+     is_score, name_score, write_score_diagram},
+    {"jacobi", "a Jacobi trace: per block, the guess after every pass; fixed, correct and changed cells", 10,
+     has_jacobi, name_jacobi, write_jacobi_diagram},
 };
 
 const DiagramKind *diagram_kinds(size_t *n) {

@@ -4,8 +4,8 @@
  * Every number in a diagram is read from the trace (trace_read.h); nothing
  * is recomputed.  Each diagram kind is one row of a table: its name, whether
  * a document has what it needs, the file it goes to, and the function that
- * writes its DOT.  A new kind (say the text of a score trace coloured by
- * surprisal) is one more row and one more writer.
+ * writes its DOT.  A new kind is one more row and one more writer (the
+ * score and Jacobi diagrams were added that way).
  *
  * The DOT is deterministic: node ids come from step, rank and position
  * indices, numbers are printed with fixed formats, so the same trace gives
@@ -58,7 +58,7 @@ int render_run_dot(const char *dot_program, const char *format, const char *dot_
 /* The full path of `program` on $PATH into out, or -1 when it is not there. */
 int render_find_program(const char *program, char *out, size_t n);
 
-/* ---- the writers, one per kind (render_step.c, render_attention.c, render_tree.c) ---- */
+/* ---- the writers, one per kind (render_step.c, render_attention.c, render_tree.c, render_variants.c) ---- */
 
 void write_step_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o);
 void write_probs_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o);
@@ -66,6 +66,8 @@ void write_attention_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *
 void write_heatmap_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o);
 void write_tree_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o);
 void write_compare_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o);
+void write_score_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o);    /* render_variants.c */
+void write_jacobi_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o);   /* render_variants.c */
 
 /* ---- shared by the diagram writers ---- */
 

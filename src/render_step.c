@@ -4,9 +4,12 @@
  *   step:  context -> forward pass -> final-position logits -> softmax ->
  *          selection -> append, one box per stage with that step's values;
  *   probs: the selection table: rank, token, raw logit and the logit after
- *          temperature side by side, probability with a bar, cumulative,
- *          renormalized with a bar, the draw's slice, and the rule that cut
- *          each token; the cut-off drawn as a line, the chosen row shaded.
+ *          temperature side by side, the probability before temperature
+ *          (T = 1) and after it, each with a bar, cumulative, renormalized
+ *          with a bar, the draw's slice, and the rule that cut each token;
+ *          the cut-off drawn as a line, the chosen row shaded.  (Traces
+ *          written before probability_before_temperature existed lack that
+ *          column.)
  *
  * Node ids are fixed names (one node per stage), cell ids "r<rank>_<field>".
  */
@@ -187,7 +190,10 @@ static void num_cell(FILE *f, int rank, const char *field, double x, const char 
             bg ? bg : "", bg ? "\"" : "", bold ? "<B>" : "", v, bold ? "</B>" : "");
 }
 
-#define PROBS_COLUMNS 11
+/* Columns of the table: 11, plus 2 (number and bar) for the probability
+ * before temperature when the trace has it. */
+static int has_before(const TracedStep *s) { return s->n_table > 0 && s->table[0].has_before_temperature; }
+static int probs_columns(const TracedStep *s) { return 11 + (has_before(s) ? 2 : 0); }
 
 static void probs_header(FILE *f, const TracedStep *s) {
     char strat[128], T[32], p[32], m[32];
@@ -196,12 +202,14 @@ static void probs_header(FILE *f, const TracedStep *s) {
     fmt_num(p, sizeof p, s->top_p);
     fmt_num(m, sizeof m, s->min_p);
     fprintf(f, "    <TR><TD COLSPAN=\"%d\" CELLPADDING=\"8\"><B>step %d: %s</B>, T = %s, top-k = %d, top-p = %s, min-p = %s"
-               " &#8212; draw u = ", PROBS_COLUMNS, s->step, strat, T, s->top_k, p, m);
+               " &#8212; draw u = ", probs_columns(s), s->step, strat, T, s->top_k, p, m);
     fmt_num(T, sizeof T, s->draw);
     fprintf(f, "%s</TD></TR>\n", T);
-    fprintf(f, "    <TR><TD><B>rank</B></TD><TD><B>token</B></TD><TD><B>logit</B></TD><TD><B>logit / T</B></TD>"
-               "<TD COLSPAN=\"2\"><B>probability</B></TD><TD><B>cumulative</B></TD>"
-               "<TD COLSPAN=\"2\"><B>after the cut</B></TD><TD><B>slice of [0, 1)</B></TD><TD><B>kept?</B></TD></TR>\n");
+    fmt_num(T, sizeof T, s->temperature);
+    fprintf(f, "    <TR><TD><B>rank</B></TD><TD><B>token</B></TD><TD><B>logit</B></TD><TD><B>logit / T</B></TD>");
+    if (has_before(s)) fprintf(f, "<TD COLSPAN=\"2\"><B>probability, T = 1</B></TD>");
+    fprintf(f, "<TD COLSPAN=\"2\"><B>probability, T = %s</B></TD><TD><B>cumulative</B></TD>", T);
+    fprintf(f, "<TD COLSPAN=\"2\"><B>after the cut</B></TD><TD><B>slice of [0, 1)</B></TD><TD><B>kept?</B></TD></TR>\n");
 }
 
 static void probs_row(FILE *f, const TracedRow *r, int chosen) {
@@ -213,6 +221,10 @@ static void probs_row(FILE *f, const TracedRow *r, int chosen) {
             chosen ? "<B>" : "", t, chosen ? "</B>" : "");
     num_cell(f, r->rank, "logit", r->logit, bg, chosen);
     num_cell(f, r->rank, "scaled", r->scaled, bg, chosen);
+    if (r->has_before_temperature) {
+        num_cell(f, r->rank, "before", r->probability_before_temperature, bg, chosen);
+        bar_cell(f, r->probability_before_temperature, COLOR_GREY);
+    }
     num_cell(f, r->rank, "probability", r->probability, bg, chosen);
     bar_cell(f, r->probability, COLOR_BLUE);
     num_cell(f, r->rank, "cumulative", r->cumulative, bg, chosen);
@@ -233,11 +245,11 @@ static void probs_row(FILE *f, const TracedRow *r, int chosen) {
 static void probs_cut_line(FILE *f, const TracedStep *s, const char *rule) {
     fprintf(f, "    <TR><TD COLSPAN=\"%d\" BGCOLOR=\"" COLOR_VERMILLION "\" CELLPADDING=\"3\">"
                "<FONT COLOR=\"white\">cut by %s: %d kept above this line</FONT></TD></TR>\n",
-            PROBS_COLUMNS, rule, s->n_kept);
+            probs_columns(s), rule, s->n_kept);
 }
 
-static void probs_note(FILE *f, const char *text) {
-    fprintf(f, "    <TR><TD COLSPAN=\"%d\" ALIGN=\"LEFT\">%s</TD></TR>\n", PROBS_COLUMNS, text);
+static void probs_note(FILE *f, const TracedStep *s, const char *text) {
+    fprintf(f, "    <TR><TD COLSPAN=\"%d\" ALIGN=\"LEFT\">%s</TD></TR>\n", probs_columns(s), text);
 }
 
 void write_probs_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
@@ -249,7 +261,7 @@ void write_probs_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
     for (size_t i = 0; i < s->n_table; i++) {
         const TracedRow *r = &s->table[i];
         if (i >= o->top && r->rank != s->chosen_rank) continue;
-        if (prev_rank >= 0 && r->rank != prev_rank + 1) probs_note(f, "&#8942;");
+        if (prev_rank >= 0 && r->rank != prev_rank + 1) probs_note(f, s, "&#8942;");
         if (r->cut_by && !drew_cut) { probs_cut_line(f, s, r->cut_by); drew_cut = 1; }
         probs_row(f, r, r->rank == s->chosen_rank);
         prev_rank = r->rank;
@@ -257,7 +269,14 @@ void write_probs_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
     if (!drew_cut && s->n_kept > prev_rank + 1 && doc->vocab_size > s->n_kept) {
         char note[160];
         snprintf(note, sizeof note, "&#8942; the cut-off lies below this table: %d candidates kept", s->n_kept);
-        probs_note(f, note);
+        probs_note(f, s, note);
+    }
+    if (has_before(s) && s->has_before_temperature) {
+        char a[48], b[48], note[200];
+        fmt_num(a, sizeof a, s->entropy_bits_before_temperature);
+        fmt_num(b, sizeof b, s->entropy_bits);
+        snprintf(note, sizeof note, "entropy: %s bits at T = 1, %s bits after temperature", a, b);
+        probs_note(f, s, note);
     }
     fprintf(f, "  </TABLE>>];\n");
     dot_end(f);

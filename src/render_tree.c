@@ -4,15 +4,21 @@
  *   tree (sampling): the prompt as the root; at each step the top-N
  *        alternatives as children of the token chosen the step before, each
  *        edge labelled with its probability; the path taken in bold.
- *   tree (beam search): each step's live beams as children of the beam they
- *        extend (found by their ids), labelled with score and sum of
- *        log-probabilities; beams that no later beam extends are drawn as
- *        pruned; the best final sequence's path in bold.
- *   compare: one chain per strategy of `argen compare`, steps aligned in
- *        columns; a token that differs from the first chain's is outlined,
- *        the first step where the chains diverge is marked, loops noted.
+ *   tree (beam search): at each step every candidate the step ranked (the
+ *        2N best extensions) as a child of the beam it extends (the trace's
+ *        parent index), labelled with its token, sum of log-probabilities
+ *        and score; kept candidates (the next live beams) solid, finished
+ *        hypotheses (eos) doubly outlined, pruned ones dashed with why; the
+ *        best final sequence's path in bold.  Traces written before the
+ *        candidates were recorded: the live beams alone, parents found by
+ *        their ids, beams no later beam extends drawn as pruned.
+ *   compare: the prompt, then one chain per strategy of `argen compare`,
+ *        steps aligned in columns; a token that differs from the first
+ *        chain's is outlined, the first step where the chains diverge is
+ *        marked, loops noted.
  *
- * Node ids: prompt, s<step>_r<rank>, b<step>_<beam>, c<chain>_<step>.
+ * Node ids: prompt, s<step>_r<rank>, b<step>_<beam>, k<step>_<rank>,
+ * c<chain>_<step>.
  */
 #include <stdio.h>
 #include <string.h>
@@ -124,13 +130,87 @@ static void beam_tree(FILE *f, const TraceDoc *doc) {
         }
 }
 
+/* ---- beam search with every candidate (traces that record them) ---- */
+
+/* 1 when the trace's beam steps carry candidates and parents. */
+static int has_candidates(const TraceDoc *doc) {
+    for (size_t s = 0; s < doc->n_beam_steps; s++)
+        if (doc->beam_steps[s].n_candidates == 0) return 0;
+    return doc->n_beam_steps > 0;
+}
+
+/* The node of the candidate at step s that became beam `beam` ("prompt" before step 0). */
+static void beam_origin(char *out, size_t n, const TraceDoc *doc, size_t s, int beam) {
+    snprintf(out, n, "prompt");
+    if (beam < 0) return;
+    const TracedBeamStep *bs = &doc->beam_steps[s];
+    for (size_t c = 0; c < bs->n_candidates; c++)
+        if (bs->candidates[c].beam == beam) { snprintf(out, n, "k%zu_%zu", s, c); return; }
+}
+
+/* 1 when the candidate (parent beam + token, at step s) starts the best sequence. */
+static int candidate_on_best(const TraceDoc *doc, size_t s, const TracedCandidate *c, const TracedBeam *best) {
+    size_t n = doc->n_prompt + s + 1;
+    if (!best || best->n < n || best->tokens[n - 1].id != c->token.id) return 0;
+    if (c->parent < 0) {
+        for (size_t i = 0; i < doc->n_prompt; i++)
+            if (doc->prompt[i].id != best->tokens[i].id) return 0;
+        return 1;
+    }
+    return s > 0 && is_prefix(&doc->beam_steps[s - 1].beams[c->parent], best);
+}
+
+static void candidate_node(FILE *f, size_t s, size_t k, const TracedCandidate *c, int on_best) {
+    char t[512], sc[48], lp[48];
+    int kept = strcmp(c->fate, "kept") == 0, finished = strcmp(c->fate, "finished") == 0;
+    const char *why = kept ? "" : finished ? "<BR/>finished (eos)"
+                    : strcmp(c->fate, "pruned_eos") == 0 ? "<BR/>pruned: eos after the first N" : "<BR/>pruned: rank";
+    token_html(t, sizeof t, &c->token);
+    fmt_num(sc, sizeof sc, c->score);
+    fmt_num(lp, sizeof lp, c->sum_logprob);
+    fprintf(f, "  k%zu_%zu [shape=box, style=\"rounded%s\", fillcolor=\"%s\", color=\"%s\", penwidth=%d%s, "
+               "label=<%s%s%s<BR/><FONT POINT-SIZE=\"13\">&#931; log p <FONT COLOR=\"black\">%s</FONT>"
+               "<BR/>score %s%s</FONT>>];\n",
+            s, k, on_best ? ",filled" : kept || finished ? "" : ",dashed", on_best ? COLOR_CHOSEN_BG : "white",
+            on_best ? COLOR_BLUE : kept ? "#555555" : finished ? COLOR_GREEN : COLOR_GREY,
+            on_best ? 3 : kept || finished ? 2 : 1, finished ? ", peripheries=2" : "",
+            on_best || kept ? "<B>" : "", t, on_best || kept ? "</B>" : "", lp, sc, why);
+}
+
+static void beam_tree_candidates(FILE *f, const TraceDoc *doc) {
+    const TracedBeam *best = doc->n_sequences > 0 ? &doc->sequences[0] : NULL;
+    prompt_node(f, doc->prompt, doc->n_prompt);
+    for (size_t s = 0; s < doc->n_beam_steps; s++) {
+        const TracedBeamStep *bs = &doc->beam_steps[s];
+        for (size_t k = 0; k < bs->n_candidates; k++) {
+            const TracedCandidate *c = &bs->candidates[k];
+            int on_best = candidate_on_best(doc, s, c, best);
+            int kept = strcmp(c->fate, "kept") == 0;
+            char from[48];
+            beam_origin(from, sizeof from, doc, s > 0 ? s - 1 : 0, s > 0 ? c->parent : -1);
+            candidate_node(f, s, k, c, on_best);
+            fprintf(f, "  %s -> k%zu_%zu [penwidth=%d, color=\"%s\"%s];\n", from, s, k, on_best ? 4 : kept ? 2 : 1,
+                    on_best ? COLOR_BLUE : COLOR_GREY, kept || on_best ? "" : ", style=dashed");
+        }
+        fprintf(f, "  { rank=same; ");
+        for (size_t k = 0; k < bs->n_candidates; k++) fprintf(f, "k%zu_%zu; ", s, k);
+        fprintf(f, "}\n");
+    }
+}
+
 void write_tree_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
     char strat[64];
     text_html(strat, sizeof strat, doc->strategy);
     dot_begin(f, "tree", "LR");
-    fprintf(f, "  graph [label=<generation tree (%s): the path taken in bold>];\n", strat);
-    if (doc->n_beam_steps > 0) beam_tree(f, doc);
-    else sampling_tree(f, doc, o->top);
+    if (has_candidates(doc)) {
+        fprintf(f, "  graph [label=<generation tree (%s, %d beams): every candidate ranked per step, the best sequence "
+                   "in bold; solid = kept, dashed = pruned, double = finished (eos)>];\n", strat, doc->beams);
+        beam_tree_candidates(f, doc);
+    } else {
+        fprintf(f, "  graph [label=<generation tree (%s): the path taken in bold>];\n", strat);
+        if (doc->n_beam_steps > 0) beam_tree(f, doc);
+        else sampling_tree(f, doc, o->top);
+    }
     dot_end(f);
 }
 
@@ -180,9 +260,11 @@ void write_compare_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o)
     fprintf(f, "  graph [label=<argen compare, seed %ld%s: tokens that differ from %s are outlined; "
                "&#8635; marks a repetition loop>];\n", doc->seed, doc->shared_draws ? ", shared draws" : "",
             doc->n_chains > 0 ? "the first chain" : "");
+    prompt_node(f, doc->prompt, doc->n_prompt);
     for (size_t c = 0; c < doc->n_chains; c++) {
         const ComparedChain *ch = &doc->chains[c];
         chain_head(f, ch, c);
+        fprintf(f, "  prompt -> h%zu [color=\"%s\"];\n", c, COLOR_GREY);
         if (ch->n > longest) longest = ch->n;
         for (size_t s = 0; s < ch->n; s++) {
             chain_cell(f, doc, c, s);

@@ -20,6 +20,15 @@ const char *trace_level_name(TraceLevel l) {
     return l == TRACE_FULL ? "full" : l == TRACE_SUMMARY ? "summary" : "none";
 }
 
+const char *beam_fate_name(BeamCandidateFate f) {
+    switch (f) {
+    case BEAM_KEPT: return "kept";
+    case BEAM_FINISHED: return "finished";
+    case BEAM_PRUNED_EOS: return "pruned_eos";
+    default: return "pruned";
+    }
+}
+
 size_t kv_cache_bytes(const GPT2Config *c, int positions) {
     return 2 * (size_t)c->n_layer * (size_t)c->n_embd * (size_t)positions * sizeof(float);
 }
@@ -276,8 +285,31 @@ static void jt_logits(void *ctx, const float *logits, int V) {
     jw_object_end(w);
 }
 
-/* One row of the selection table: every stage for the token at rank r. */
-static void jt_selection_row(JsonTrace *jt, const Selection *sel, const float *raw, int r, double cum_before) {
+/* log of the softmax normalizer of x[V] (max subtracted, summed in double in
+ * index order, as softmax_entropy does), so that exp(x[v] - log_z) is the
+ * probability at T = 1 without a [V] buffer. */
+static double log_normalizer(const float *x, int V) {
+    float max = x[0];
+    for (int v = 1; v < V; v++) if (x[v] > max) max = x[v];
+    double sum = 0;
+    for (int v = 0; v < V; v++) sum += exp((double)x[v] - max);
+    return max + log(sum);
+}
+
+/* Entropy in nats of softmax(x) given its log normalizer. */
+static double entropy_of(const float *x, int V, double log_z) {
+    double H = 0;
+    for (int v = 0; v < V; v++) {
+        double logp = (double)x[v] - log_z, p = exp(logp);
+        if (p > 0) H -= p * logp;
+    }
+    return H;
+}
+
+/* One row of the selection table: every stage for the token at rank r.
+ * log_z_t1: log normalizer of the penalized logits (before temperature). */
+static void jt_selection_row(JsonTrace *jt, const Selection *sel, const float *raw, int r, double cum_before,
+                             double log_z_t1) {
     JsonWriter *w = &jt->w;
     int id = sel->order[r];
     CutRule cut = r >= sel->n_top_k ? CUT_TOP_K : r >= sel->n_top_p ? CUT_TOP_P
@@ -291,6 +323,7 @@ static void jt_selection_row(JsonTrace *jt, const Selection *sel, const float *r
     jw_key(w, "penalized"); jw_float(w, sel->penalized[id]);
     jw_key(w, "scaled"); jw_float(w, sel->scaled[id]);
     jw_key(w, "probability"); jw_float(w, p);
+    jw_key(w, "probability_before_temperature"); jw_float(w, (float)exp((double)sel->penalized[id] - log_z_t1));
     jw_key(w, "cumulative"); jw_float(w, cum_before + p);
     jw_key(w, "kept_top_k"); jw_bool(w, r < sel->n_top_k);
     jw_key(w, "kept_top_p"); jw_bool(w, r < sel->n_top_p);
@@ -358,13 +391,17 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
     jt_alternative(jt, "top-p=0.9", alt->top_p_0_9);
     jt_alternative(jt, "min-p=0.05", alt->min_p_0_05);
     jw_object_end(w);
+    /* Before temperature: softmax of the penalized logits (T = 1). */
+    double log_z_t1 = log_normalizer(sel->penalized, sel->V);
+    jw_key(w, "entropy_bits_before_temperature");
+    jw_float(w, entropy_of(sel->penalized, sel->V, log_z_t1) / log(2.0));
     /* The top-N ranks, plus the chosen token's row when it ranks lower. */
     int n = jt->top_n < sel->V ? jt->top_n : sel->V;
     double cum = 0;
     jw_key(w, "table");
     jw_array_begin(w);
     for (int r = 0; r < sel->V; r++) {
-        if (r < n || r == sel->chosen_rank) jt_selection_row(jt, sel, raw, r, cum);
+        if (r < n || r == sel->chosen_rank) jt_selection_row(jt, sel, raw, r, cum, log_z_t1);
         if (r >= n && r >= sel->chosen_rank) break;
         cum += sel->probs[sel->order[r]];
     }
@@ -385,21 +422,49 @@ static void jt_append(void *ctx, int token, const int *ids, int n) {
     jt->in_step = 0;
 }
 
-static void jt_beam_step(void *ctx, int step, const TraceBeam *beams, int n_beams) {
+/* null at step 0 (the parent is the prompt), else the index. */
+static void write_parent(JsonWriter *w, int parent) {
+    jw_key(w, "parent");
+    if (parent < 0) jw_null(w); else jw_int(w, parent);
+}
+
+static void jt_beam_candidate(JsonTrace *jt, const TraceBeamCandidate *c, int rank) {
+    JsonWriter *w = &jt->w;
+    jw_object_begin(w);
+    jw_key(w, "rank"); jw_int(w, rank);
+    write_parent(w, c->parent);
+    jw_key(w, "id"); jw_int(w, c->token);
+    jw_key(w, "token"); write_token_text(jt, c->token);
+    jw_key(w, "logprob"); jw_float(w, c->logprob);
+    jw_key(w, "sum_logprob"); jw_float(w, c->sum_logprob);
+    jw_key(w, "score"); jw_float(w, c->score);
+    jw_key(w, "fate"); jw_string(w, beam_fate_name(c->fate));
+    jw_key(w, "beam"); if (c->beam < 0) jw_null(w); else jw_int(w, c->beam);
+    jw_object_end(w);
+}
+
+static void jt_beam_step(void *ctx, const TraceBeamStep *bs) {
     JsonTrace *jt = ctx;
     JsonWriter *w = &jt->w;
     jw_object_begin(w);
-    jw_key(w, "step"); jw_int(w, step);
+    jw_key(w, "step"); jw_int(w, bs->step);
     jw_key(w, "beams");
     jw_array_begin(w);
-    for (int b = 0; b < n_beams; b++) {
+    for (int b = 0; b < bs->n_beams; b++) {
+        const TraceBeam *tb = &bs->beams[b];
         jw_object_begin(w);
-        jw_key(w, "ids"); write_ids(w, beams[b].ids, beams[b].n);
-        jw_key(w, "tokens"); write_tokens(jt, beams[b].ids, beams[b].n);
-        jw_key(w, "sum_logprob"); jw_float(w, beams[b].sum_logprob);
-        jw_key(w, "score"); jw_float(w, beams[b].score);
+        jw_key(w, "ids"); write_ids(w, tb->ids, tb->n);
+        jw_key(w, "tokens"); write_tokens(jt, tb->ids, tb->n);
+        jw_key(w, "sum_logprob"); jw_float(w, tb->sum_logprob);
+        jw_key(w, "score"); jw_float(w, tb->score);
+        write_parent(w, tb->parent);
         jw_object_end(w);
     }
+    jw_array_end(w);
+    jw_key(w, "extensions_scored"); jw_int(w, bs->n_extensions);
+    jw_key(w, "candidates");
+    jw_array_begin(w);
+    for (int c = 0; c < bs->n_candidates; c++) jt_beam_candidate(jt, &bs->candidates[c], c);
     jw_array_end(w);
     jw_object_end(w);
 }
@@ -595,8 +660,8 @@ static void mt_append(void *ctx, int token, const int *ids, int n) {
     mt_event(mt, 'a');
 }
 
-static void mt_beam_step(void *ctx, int step, const TraceBeam *beams, int n_beams) {
-    (void)step; (void)beams; (void)n_beams;
+static void mt_beam_step(void *ctx, const TraceBeamStep *bs) {
+    (void)bs;
     mt_event(ctx, 'b');
 }
 

@@ -61,13 +61,47 @@ typedef struct {
     int use_kv_cache;
 } TraceRunInfo;
 
-/* One live beam after a beam-search step. */
+/* One live beam after a beam-search step (or one final sequence). */
 typedef struct {
     const int *ids;                 /* [n] prompt + generated */
     int n;
     double sum_logprob;             /* of the generated tokens */
     double score;                   /* sum_logprob / n_generated^length_penalty */
+    int parent;                     /* beam step: index of the beam it extends in the previous
+                                     * step's list (-1: the prompt, at step 0); unused elsewhere */
 } TraceBeam;
+
+/* What became of one candidate extension of a beam-search step. */
+typedef enum {
+    BEAM_KEPT = 0,            /* one of the N best non-eos extensions: a live beam of the next step */
+    BEAM_FINISHED,            /* ends in eos and ranked among the first N: a finished hypothesis */
+    BEAM_PRUNED_RANK,         /* ranked after the N live beams were filled */
+    BEAM_PRUNED_EOS           /* ends in eos but ranked after the first N: dropped (HF's rule) */
+} BeamCandidateFate;
+
+const char *beam_fate_name(BeamCandidateFate f);   /* "kept", "finished", "pruned", "pruned_eos" */
+
+/* One of the 2N best (beam, token) extensions a beam-search step ranked. */
+typedef struct {
+    int parent;                     /* index of the extended beam in the previous step's list (-1: the prompt) */
+    int token;
+    float logprob;                  /* log p(token | that beam) */
+    double sum_logprob;             /* the beam's sum + logprob: what the candidates are ranked by */
+    double score;                   /* sum_logprob / n_generated^length_penalty, as a hypothesis */
+    BeamCandidateFate fate;
+    int beam;                       /* BEAM_KEPT: its index in this step's beams; else -1 */
+} TraceBeamCandidate;
+
+/* One beam-search step: every candidate ranked, then the live beams kept. */
+typedef struct {
+    int step;
+    const TraceBeam *beams;         /* [n_beams] the live beams after the step, parent set */
+    int n_beams;
+    const TraceBeamCandidate *candidates;  /* [n_candidates] best first (ties: lower parent, then id) */
+    int n_candidates;
+    long n_extensions;              /* live beams x vocab_size: every extension scored; only
+                                     * the 2N best can matter, the rest rank below them */
+} TraceBeamStep;
 
 /* What the other strategies would have picked from the same logits with the same draw. */
 typedef struct {
@@ -115,8 +149,8 @@ struct TraceSink {
                       const float *raw);
     /* token was appended; ids[0..n) is the new context. */
     void (*append)(void *ctx, int token, const int *ids, int n);
-    /* Beam search: the live beams after a step. */
-    void (*beam_step)(void *ctx, int step, const TraceBeam *beams, int n_beams);
+    /* Beam search: the candidates a step ranked and the live beams after it. */
+    void (*beam_step)(void *ctx, const TraceBeamStep *bs);
     /* Jacobi decoding: one block, every pass, after it was accepted. */
     void (*jacobi_block)(void *ctx, const TraceJacobiBlock *b);
     /* The run ended; the final sequences (one for sampling, the N best for beam). */

@@ -25,6 +25,7 @@ typedef struct {
 static size_t path_push(Reader *r, const char *fmt_key, const char *key, size_t index) {
     size_t mark = r->path_len;
     size_t room = sizeof r->path - r->path_len;
+    if (room < 2) return mark;   /* the path is full: keep what it says */
     int k = key ? snprintf(r->path + r->path_len, room, fmt_key, r->path_len ? "." : "", key)
                 : snprintf(r->path + r->path_len, room, "[%zu]", index);
     if (k > 0) r->path_len = (size_t)k < room ? r->path_len + (size_t)k : sizeof r->path - 1;
@@ -83,6 +84,23 @@ static int get_number(Reader *r, const JsonValue *obj, const char *key, double *
     const JsonValue *v = member(r, obj, key, JSON_NUMBER, "a number");
     if (!v) return -1;
     *out = v->number;
+    return 0;
+}
+
+/* An optional number: *has = 0 when absent; present, it must be a number. */
+static int opt_number(Reader *r, const JsonValue *obj, const char *key, int *has, double *out) {
+    *has = json_get(obj, key) != NULL;
+    return *has ? get_number(r, obj, key, out) : 0;
+}
+
+/* An optional index that may be null: absent -> if_absent, null -> -1, else an integer >= 0. */
+static int opt_index(Reader *r, const JsonValue *obj, const char *key, int if_absent, int *out) {
+    const JsonValue *v = json_get(obj, key);
+    long n;
+    *out = !v ? if_absent : -1;
+    if (!v || v->type == JSON_NULL) return 0;
+    if (json_as_long(v, 0, 0x7fffffffL, &n) != 0) return fail_at(r, key, "an integer >= 0 or null");
+    *out = (int)n;
     return 0;
 }
 
@@ -378,7 +396,10 @@ static int read_row(Reader *r, const JsonValue *o, void *out) {
     return get_int(r, o, "rank", 0, &t->rank) || get_int(r, o, "id", 0, &id) ||
            get_token(r, o, "token", id, &t->token) || get_number(r, o, "logit", &t->logit) ||
            get_number(r, o, "penalized", &t->penalized) || get_number(r, o, "scaled", &t->scaled) ||
-           get_number(r, o, "probability", &t->probability) || get_number(r, o, "cumulative", &t->cumulative) ||
+           get_number(r, o, "probability", &t->probability) ||
+           opt_number(r, o, "probability_before_temperature", &t->has_before_temperature,
+                      &t->probability_before_temperature) ||
+           get_number(r, o, "cumulative", &t->cumulative) ||
            get_bool(r, o, "kept_top_k", &t->kept_top_k) || get_bool(r, o, "kept_top_p", &t->kept_top_p) ||
            get_bool(r, o, "kept_min_p", &t->kept_min_p) || read_cut_by(r, o, t) ||
            get_number(r, o, "renormalized", &t->renormalized) || read_slice(r, o, t)
@@ -424,7 +445,10 @@ static int read_selection(Reader *r, const JsonValue *o, TracedStep *s) {
         get_int(r, o, "n_top_p", 0, &s->n_top_p) || get_int(r, o, "n_kept", 0, &s->n_kept) ||
         get_number(r, o, "kept_mass", &s->kept_mass) || get_int(r, o, "nucleus_size", 0, &s->nucleus_size) ||
         get_number(r, o, "entropy_nats", &s->entropy_nats) || get_number(r, o, "entropy_bits", &s->entropy_bits) ||
-        get_number(r, o, "effective_candidates", &s->effective_candidates) || read_chosen(r, o, s) ||
+        get_number(r, o, "effective_candidates", &s->effective_candidates) ||
+        opt_number(r, o, "entropy_bits_before_temperature", &s->has_before_temperature,
+                   &s->entropy_bits_before_temperature) ||
+        read_chosen(r, o, s) ||
         read_alternatives(r, o, s) ||
         read_array_of(r, o, "table", sizeof *s->table, read_row, (void **)&s->table, &s->n_table))
         return -1;
@@ -489,12 +513,144 @@ static int read_step(Reader *r, const JsonValue *o, TracedStep *s) {
 static int read_beam(Reader *r, const JsonValue *o, void *out) {
     TracedBeam *b = out;
     return read_sequence(r, o, &b->tokens, &b->n) || get_number(r, o, "sum_logprob", &b->sum_logprob) ||
-           get_number(r, o, "score", &b->score) ? -1 : 0;
+           get_number(r, o, "score", &b->score) || opt_index(r, o, "parent", -2, &b->parent) ? -1 : 0;
 }
 
-static int read_beam_step(Reader *r, const JsonValue *o, TracedBeamStep *s) {
-    return get_int(r, o, "step", 0, &s->step) ||
-           read_array_of(r, o, "beams", sizeof *s->beams, read_beam, (void **)&s->beams, &s->n_beams) ? -1 : 0;
+static int read_candidate(Reader *r, const JsonValue *o, void *out) {
+    static const char *const fates[] = {"kept", "finished", "pruned", "pruned_eos", NULL};
+    TracedCandidate *c = out;
+    int id;
+    return get_int(r, o, "rank", 0, &c->rank) || opt_index(r, o, "parent", -1, &c->parent) ||
+           get_int(r, o, "id", 0, &id) || get_token(r, o, "token", id, &c->token) ||
+           get_number(r, o, "logprob", &c->logprob) || get_number(r, o, "sum_logprob", &c->sum_logprob) ||
+           get_number(r, o, "score", &c->score) ||
+           get_enum(r, o, "fate", fates, "one of kept, finished, pruned, pruned_eos", &c->fate) ||
+           opt_index(r, o, "beam", -1, &c->beam) ? -1 : 0;
+}
+
+/* Parents and kept candidates must point at beams that exist. */
+static int check_beam_links(Reader *r, const TracedBeamStep *s, size_t n_prev) {
+    char want[96];
+    for (size_t i = 0; i < s->n_beams; i++)
+        if (s->beams[i].parent >= 0 && (size_t)s->beams[i].parent >= n_prev) {
+            size_t mark = enter_key(r, "beams");
+            enter_index(r, i);
+            snprintf(want, sizeof want, "an index into the previous step's %zu beams", n_prev);
+            fail_at(r, "parent", want);
+            leave(r, mark);
+            return -1;
+        }
+    for (size_t i = 0; i < s->n_candidates; i++) {
+        const TracedCandidate *c = &s->candidates[i];
+        int bad_parent = c->parent >= 0 && (size_t)c->parent >= n_prev;
+        int bad_beam = c->beam >= 0 && (size_t)c->beam >= s->n_beams;
+        if (bad_parent || bad_beam) {
+            size_t mark = enter_key(r, "candidates");
+            enter_index(r, i);
+            snprintf(want, sizeof want, "an index into the %s step's %zu beams", bad_parent ? "previous" : "same",
+                     bad_parent ? n_prev : s->n_beams);
+            fail_at(r, bad_parent ? "parent" : "beam", want);
+            leave(r, mark);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_beam_step(Reader *r, const JsonValue *o, TracedBeamStep *s, size_t n_prev) {
+    double ext = 0;
+    int has_ext;
+    if (get_int(r, o, "step", 0, &s->step) ||
+        read_array_of(r, o, "beams", sizeof *s->beams, read_beam, (void **)&s->beams, &s->n_beams) ||
+        opt_number(r, o, "extensions_scored", &has_ext, &ext))
+        return -1;
+    s->extensions_scored = (long)ext;
+    if (json_get(o, "candidates") &&
+        read_array_of(r, o, "candidates", sizeof *s->candidates, read_candidate, (void **)&s->candidates,
+                      &s->n_candidates))
+        return -1;
+    return check_beam_links(r, s, n_prev);
+}
+
+/* ---- Jacobi blocks ---- */
+
+/* An array of n booleans into out[n] (1/0). */
+static int read_bools(Reader *r, const JsonValue *o, const char *key, size_t n, int **out) {
+    const JsonValue *a = get_array(r, o, key);
+    char want[96];
+    if (!a) return -1;
+    snprintf(want, sizeof want, "an array of %zu booleans (size)", n);
+    if (a->len != n) return fail_at(r, key, want);
+    if (!(*out = doc_alloc(r, n, sizeof **out))) return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (a->items[i].type != JSON_BOOL) return fail_at(r, key, want);
+        (*out)[i] = a->items[i].boolean;
+    }
+    return 0;
+}
+
+/* A {"ids", "tokens"} member of o with exactly `want` tokens (want 0: any). */
+static int read_sized_sequence(Reader *r, const JsonValue *o, const char *key, size_t want, TracedToken **out,
+                               size_t *n) {
+    const JsonValue *v = get_object(r, o, key);
+    if (!v) return -1;
+    size_t mark = enter_key(r, key);
+    if (read_sequence(r, v, out, n) != 0) return -1;
+    if (want && *n != want) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%zu ids (the block's size)", want);
+        return fail_at(r, "ids", msg);
+    }
+    leave(r, mark);
+    return 0;
+}
+
+static int read_jacobi_pass(Reader *r, const JsonValue *o, TracedJacobiPass *p, size_t size) {
+    size_t n;
+    if (get_int(r, o, "pass", 1, &p->pass) || read_sequence(r, o, &p->tokens, &n)) return -1;
+    if (n != size) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%zu ids (the block's size)", size);
+        return fail_at(r, "ids", msg);
+    }
+    return read_bools(r, o, "changed", size, &p->changed) || read_bools(r, o, "correct", size, &p->correct) ||
+           get_int(r, o, "n_changed", 0, &p->n_changed) || get_int(r, o, "n_correct", 0, &p->n_correct) ? -1 : 0;
+}
+
+static int read_jacobi_iterations(Reader *r, const JsonValue *o, TracedJacobiBlock *b) {
+    const JsonValue *a = get_array(r, o, "iterations");
+    char want[96];
+    if (!a) return -1;
+    snprintf(want, sizeof want, "%d passes (passes)", b->passes);
+    if (a->len != (size_t)b->passes) return fail_at(r, "iterations", want);
+    if (!(b->iterations = doc_alloc(r, a->len, sizeof *b->iterations))) return -1;
+    size_t mark = enter_key(r, "iterations");
+    for (size_t k = 0; k < a->len; k++) {
+        size_t m2 = enter_index(r, k);
+        if (a->items[k].type != JSON_OBJECT) return fail_at(r, NULL, "an object");
+        if (read_jacobi_pass(r, &a->items[k], &b->iterations[k], (size_t)b->size) != 0) return -1;
+        leave(r, m2);
+    }
+    leave(r, mark);
+    return 0;
+}
+
+static int read_jacobi_block(Reader *r, const JsonValue *o, TracedJacobiBlock *b) {
+    static const char *const ways[] = {"fixed_point", "pass_limit", NULL};
+    size_t n_initial;
+    const JsonValue *lc;
+    if (get_int(r, o, "block", 0, &b->block) || get_int(r, o, "start_position", 0, &b->start_position) ||
+        get_int(r, o, "size", 1, &b->size) || get_int(r, o, "block_size", 1, &b->block_size) ||
+        get_int(r, o, "passes", 1, &b->passes) || !(lc = get_object(r, o, "last_committed")))
+        return -1;
+    size_t mark = enter_key(r, "last_committed");
+    if (get_pick(r, lc, &b->last_committed) != 0) return -1;
+    leave(r, mark);
+    return read_sized_sequence(r, o, "initial_guess", (size_t)b->size, &b->initial, &n_initial) ||
+           read_jacobi_iterations(r, o, b) ||
+           get_enum(r, o, "converged_by", ways, "\"fixed_point\" or \"pass_limit\"", &b->converged_by) ||
+           read_sized_sequence(r, o, "accepted", 0, &b->accepted, &b->n_accepted) ||
+           get_bool(r, o, "cut_by_eos", &b->cut_by_eos) ? -1 : 0;
 }
 
 /* steps[]: each a sampling step, or a beam step (it has "beams"). */
@@ -503,14 +659,16 @@ static int read_steps(Reader *r, const JsonValue *root, TraceDoc *d) {
     if (!steps) return -1;
     d->steps = doc_alloc(r, steps->len, sizeof *d->steps);
     d->beam_steps = doc_alloc(r, steps->len, sizeof *d->beam_steps);
-    if (!d->steps || !d->beam_steps) return -1;
+    d->jacobi_blocks = doc_alloc(r, steps->len, sizeof *d->jacobi_blocks);
+    if (!d->steps || !d->beam_steps || !d->jacobi_blocks) return -1;
     size_t mark = enter_key(r, "steps");
     for (size_t i = 0; i < steps->len; i++) {
         const JsonValue *s = &steps->items[i];
         size_t m2 = enter_index(r, i);
         if (s->type != JSON_OBJECT) return fail_at(r, NULL, "an object");
-        int rc = json_get(s, "block") ? (d->n_jacobi_blocks++, 0)
-               : json_get(s, "beams") ? read_beam_step(r, s, &d->beam_steps[d->n_beam_steps++])
+        size_t n_prev = d->n_beam_steps ? d->beam_steps[d->n_beam_steps - 1].n_beams : 0;
+        int rc = json_get(s, "block") ? read_jacobi_block(r, s, &d->jacobi_blocks[d->n_jacobi_blocks++])
+               : json_get(s, "beams") ? read_beam_step(r, s, &d->beam_steps[d->n_beam_steps++], n_prev)
                : read_step(r, s, &d->steps[d->n_steps++]);
         if (rc != 0) return -1;
         leave(r, m2);
@@ -566,6 +724,74 @@ static int read_generation(Reader *r, const JsonValue *root, TraceDoc *d) {
     return 0;
 }
 
+/* ---- a teacher-forced score trace ---- */
+
+static int read_score_item(Reader *r, const JsonValue *o, void *out) {
+    TracedScore *t = out;
+    const JsonValue *top;
+    int id;
+    if (get_int(r, o, "position", 1, &t->position) || get_int(r, o, "id", 0, &id) ||
+        get_token(r, o, "token", id, &t->token) || get_number(r, o, "probability", &t->probability) ||
+        get_number(r, o, "logprob", &t->logprob) || get_int(r, o, "rank", 1, &t->rank) ||
+        get_number(r, o, "surprisal_bits", &t->surprisal_bits) || get_number(r, o, "entropy_bits", &t->entropy_bits) ||
+        !(top = get_object(r, o, "top")))
+        return -1;
+    size_t mark = enter_key(r, "top");
+    if (get_pick(r, top, &t->top) || get_number(r, top, "probability", &t->top_probability)) return -1;
+    leave(r, mark);
+    return 0;
+}
+
+static int read_score_summary(Reader *r, const JsonValue *o, TraceDoc *d) {
+    int n;
+    return get_int(r, o, "n_scored", 1, &n) || get_number(r, o, "mean_loss_nats", &d->mean_loss_nats) ||
+           get_number(r, o, "perplexity", &d->perplexity) ||
+           get_number(r, o, "mean_surprisal_bits", &d->mean_surprisal_bits) ||
+           get_number(r, o, "top1_fraction", &d->top1_fraction) ? -1 : 0;
+}
+
+static int read_free_row(Reader *r, const JsonValue *o, TraceDoc *d) {
+    const JsonValue *p = get_array(r, o, "probability");
+    char want[96];
+    if (!p || get_int(r, o, "from_position", 1, &d->free_from) || read_sequence(r, o, &d->free_tokens, &d->n_free) ||
+        read_bools(r, o, "matches", d->n_free, &d->free_matches) ||
+        opt_index(r, o, "first_divergence", -1, &d->free_first_divergence))
+        return -1;
+    snprintf(want, sizeof want, "an array of %zu numbers, one per id", d->n_free);
+    if (p->len != d->n_free) return fail_at(r, "probability", want);
+    if (!(d->free_probability = doc_alloc(r, d->n_free, sizeof *d->free_probability))) return -1;
+    for (size_t i = 0; i < d->n_free; i++) {
+        if (p->items[i].type != JSON_NUMBER) return fail_at(r, "probability", want);
+        d->free_probability[i] = p->items[i].number;
+    }
+    d->has_free = 1;
+    return 0;
+}
+
+/* Every scored position must name a token of the text. */
+static int check_score_positions(Reader *r, const TraceDoc *d) {
+    for (size_t i = 0; i < d->n_scores; i++)
+        if ((size_t)d->scores[i].position >= d->n_text) {
+            char want[96];
+            size_t mark = enter_key(r, "scores");
+            enter_index(r, i);
+            snprintf(want, sizeof want, "a position in [1, %zu) (the text's tokens)", d->n_text);
+            fail_at(r, "position", want);
+            leave(r, mark);
+            return -1;
+        }
+    return 0;
+}
+
+static int read_score(Reader *r, const JsonValue *root, TraceDoc *d) {
+    if (read_doc_part(r, root, "model", read_model) || get_bool(r, root, "bos_prepended", &d->bos_prepended) ||
+        read_sequence(r, root, &d->text, &d->n_text) ||
+        read_array_of(r, root, "scores", sizeof *d->scores, read_score_item, (void **)&d->scores, &d->n_scores) ||
+        read_doc_part(r, root, "summary", read_score_summary) || check_score_positions(r, d))
+        return -1;
+    return json_get(root, "free") ? read_doc_part(r, root, "free", read_free_row) : 0;
+}
+
 /* ---- the combined JSON of argen compare ---- */
 
 static int read_loop(Reader *r, const JsonValue *o, ComparedChain *c) {
@@ -613,6 +839,23 @@ static int read_chain(Reader *r, const JsonValue *o, void *out) {
     return 0;
 }
 
+/* prompt_tokens (optional: files written before it have ids only), one per id. */
+static int read_prompt_tokens(Reader *r, const JsonValue *root, TraceDoc *d) {
+    const JsonValue *t = json_get(root, "prompt_tokens");
+    char want[96];
+    if (!t) return 0;
+    snprintf(want, sizeof want, "an array of %zu tokens, one per prompt id", d->n_prompt);
+    if (t->type != JSON_ARRAY || t->len != d->n_prompt) return fail_at(r, "prompt_tokens", want);
+    size_t mark = enter_key(r, "prompt_tokens");
+    for (size_t i = 0; i < t->len; i++) {
+        size_t m2 = enter_index(r, i);
+        if (token_value(r, &t->items[i], d->prompt[i].id, &d->prompt[i]) != 0) return -1;
+        leave(r, m2);
+    }
+    leave(r, mark);
+    return 0;
+}
+
 static int read_compare(Reader *r, const JsonValue *root, TraceDoc *d) {
     const JsonValue *ids;
     int seed;
@@ -625,6 +868,7 @@ static int read_compare(Reader *r, const JsonValue *root, TraceDoc *d) {
     size_t mark = enter_key(r, "prompt_ids");
     if (read_ids(r, ids, d->prompt) != 0) return -1;
     leave(r, mark);
+    if (read_prompt_tokens(r, root, d) != 0) return -1;
     return read_array_of(r, root, "strategies", sizeof *d->chains, read_chain, (void **)&d->chains, &d->n_chains);
 }
 
@@ -644,7 +888,7 @@ static int read_document(Reader *r, const JsonValue *root) {
         return fail_at(r, "kind", "\"generate\" or \"score\"");
     if (kind && strcmp(kind->str, "score") == 0) {
         r->doc->kind = TRACE_DOC_SCORE;
-        return 0;
+        return read_score(r, root, r->doc);
     }
     if (strcmp(format->str, "argen-trace") == 0) {
         r->doc->kind = TRACE_DOC_GENERATION;

@@ -20,12 +20,12 @@
 #include "json.h"
 #include "util.h"
 
-/* Which document this is; the renderer's diagrams dispatch on it.
- * New kinds (a teacher-forced score trace, Jacobi iterations) go here. */
+/* Which document this is; the renderer's diagrams dispatch on it.  A
+ * Jacobi run is a generation trace whose steps are blocks (jacobi_blocks). */
 typedef enum {
     TRACE_DOC_GENERATION,   /* "format": "argen-trace" */
     TRACE_DOC_COMPARE,      /* "format": "argen-compare" */
-    TRACE_DOC_SCORE         /* "format": "argen-trace", "kind": "score": recognised, not read yet (no diagram) */
+    TRACE_DOC_SCORE         /* "format": "argen-trace", "kind": "score" (teacher forcing) */
 } TraceDocKind;
 
 /* A token as the file wrote it. */
@@ -43,6 +43,8 @@ typedef struct {
     double penalized;       /* after the repetition penalty */
     double scaled;          /* after temperature */
     double probability;     /* softmax(scaled) over the vocabulary */
+    int has_before_temperature;              /* the file has probability_before_temperature */
+    double probability_before_temperature;   /* softmax(penalized): T = 1 */
     double cumulative;      /* sum of probability over ranks 0..rank */
     int kept_top_k, kept_top_p, kept_min_p;
     const char *cut_by;     /* NULL when kept; else "top-k", "top-p" or "min-p" */
@@ -93,6 +95,8 @@ typedef struct {
     double temperature, repetition_penalty, top_p, min_p, draw;
     int top_k, n_top_k, n_top_p, n_kept, nucleus_size;
     double kept_mass, entropy_nats, entropy_bits, effective_candidates;
+    int has_before_temperature;              /* entropy_bits_before_temperature is in the file */
+    double entropy_bits_before_temperature;
     TracedToken chosen;
     int chosen_rank;
     double chosen_probability, chosen_renormalized;
@@ -109,14 +113,60 @@ typedef struct {
     TracedToken *tokens;            /* [n] prompt + generated */
     size_t n;
     double sum_logprob, score;
+    int parent;                     /* beam steps: index into the previous step's beams; -1: the
+                                     * prompt (null); -2: not in the file (older traces) */
 } TracedBeam;
+
+/* One candidate extension of a beam step (schema beam_step.candidates). */
+typedef struct {
+    int rank;
+    int parent;                     /* index into the previous step's beams; -1: the prompt */
+    TracedToken token;
+    double logprob, sum_logprob, score;
+    const char *fate;               /* "kept", "finished", "pruned", "pruned_eos" */
+    int beam;                       /* kept: index into this step's beams; else -1 */
+} TracedCandidate;
 
 /* One step of beam search (schema $defs/beam_step): the live beams after it. */
 typedef struct {
     int step;
     TracedBeam *beams;              /* [n_beams] */
     size_t n_beams;
+    TracedCandidate *candidates;    /* [n_candidates], best first; none in older traces */
+    size_t n_candidates;
+    long extensions_scored;         /* 0 when not in the file */
 } TracedBeamStep;
+
+/* One pass of a Jacobi block: the guess after it. */
+typedef struct {
+    int pass;                       /* 1, 2, ... */
+    TracedToken *tokens;            /* [size] */
+    int *changed;                   /* [size] 1: this pass changed the position */
+    int *correct;                   /* [size] 1: equal to the accepted token */
+    int n_changed, n_correct;
+} TracedJacobiPass;
+
+/* One block of Jacobi decoding (schema $defs/jacobi_block). */
+typedef struct {
+    int block, start_position, size, block_size, passes;
+    TracedToken last_committed;
+    TracedToken *initial;           /* [size] the guess before pass 1 */
+    TracedJacobiPass *iterations;   /* [passes] */
+    const char *converged_by;       /* "fixed_point" or "pass_limit" */
+    TracedToken *accepted;          /* [n_accepted] */
+    size_t n_accepted;
+    int cut_by_eos;
+} TracedJacobiBlock;
+
+/* One scored token of a teacher-forced score trace (schema $defs/score_item). */
+typedef struct {
+    int position;
+    TracedToken token;
+    double probability, logprob, surprisal_bits, entropy_bits;
+    int rank;                       /* 1 = the model's top choice */
+    TracedToken top;                /* the model's top choice there */
+    double top_probability;
+} TracedScore;
 
 /* One column of `argen compare`. */
 typedef struct {
@@ -142,7 +192,7 @@ typedef struct {
 
     /* both kinds */
     long seed;
-    TracedToken *prompt;            /* [n_prompt] (compare: ids only, text NULL) */
+    TracedToken *prompt;            /* [n_prompt] (compare: text NULL in files without prompt_tokens) */
     size_t n_prompt;
 
     /* TRACE_DOC_GENERATION */
@@ -157,10 +207,26 @@ typedef struct {
     size_t n_steps;
     TracedBeamStep *beam_steps;     /* [n_beam_steps] beam-search steps, file order */
     size_t n_beam_steps;
-    size_t n_jacobi_blocks;         /* Jacobi steps ("block" items): counted, not read yet (no diagram) */
+    TracedJacobiBlock *jacobi_blocks; /* [n_jacobi_blocks] Jacobi decoding ("block" items), file order */
+    size_t n_jacobi_blocks;
     const char *stop_reason;
     TracedBeam *sequences;          /* [n_sequences] final sequences, best first */
     size_t n_sequences;
+
+    /* TRACE_DOC_SCORE (model_dir, vocab_size and the config above are read too) */
+    TracedToken *text;              /* [n_text] every token of the scored text */
+    size_t n_text;
+    int bos_prepended;
+    TracedScore *scores;            /* [n_scores]: scores[i] is for position scores[i].position */
+    size_t n_scores;
+    double mean_loss_nats, perplexity, mean_surprisal_bits, top1_fraction;
+    int has_free;                   /* the file has a free-generation row (--free-from) */
+    int free_from;                  /* its first position */
+    TracedToken *free_tokens;       /* [n_free] generated from position free_from on */
+    double *free_probability;       /* [n_free] */
+    int *free_matches;              /* [n_free] 1: equal to the reference token there */
+    size_t n_free;
+    int free_first_divergence;      /* -1: never */
 
     /* TRACE_DOC_COMPARE */
     int shared_draws;

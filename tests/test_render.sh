@@ -1,8 +1,8 @@
 #!/bin/sh
 # argen render: every diagram kind for several traces (a small random model,
 # a 12-layer x 12-head one, data/tiny when it exists, beam search, a full
-# trace, argen compare) is accepted by Graphviz's dot; the numbers in the
-# labels equal the trace's; hostile token text renders; a trace that does not
+# trace, argen compare, a score trace, a Jacobi trace) is accepted by
+# Graphviz's dot; the numbers in the labels equal the trace's; hostile token text renders; a trace that does not
 # match the schema is refused naming the wrong value; bad options exit 2;
 # the same trace gives the same bytes; without dot only the .dot is written.
 BUILD=${BUILD:-build}
@@ -43,17 +43,25 @@ if [ -f data/tiny/config.json ]; then
     "$ARGEN" generate --model data/tiny --prompt "Once upon a time" --max-new-tokens 5 --strategy top-k --seed 1 \
         --trace "$T/tiny.json" >/dev/null 2>&1 && TRACES="$TRACES tiny" || bad "generate data/tiny"
 fi
+gen beam4 "$T/small" --strategy beam --beams 4 --top-n 4
+gen jacobi "$T/small" --strategy jacobi --block 3
 if "$ARGEN" compare --model "$T/small" --ids 464,3797 --strategies greedy,top-k=5,top-p=0.9,beam=2 --seed 1 \
     --max-new-tokens 5 --json "$T/compare.json" >/dev/null 2>"$T/err"; then
     TRACES="$TRACES compare"
 else
     bad "compare: $(cat "$T/err")"
 fi
+if "$ARGEN" score --model "$T/small" --ids 464,3797,3332,319,262,2603,290,262 --free-from 3 \
+    --trace "$T/score.json" >/dev/null 2>"$T/err"; then
+    TRACES="$TRACES score"
+else
+    bad "score: $(cat "$T/err")"
+fi
 
 # Every kind, then dot once more on each .dot by itself (its exit status checked).
 for name in $TRACES; do
     out="$T/out-$name"
-    case $name in beam|compare) at="" ;; *) at="--step 1 --layer 1 --head 1" ;; esac
+    case $name in beam|beam4|compare|score|jacobi) at="" ;; *) at="--step 1 --layer 1 --head 1" ;; esac
     # shellcheck disable=SC2086
     if "$ARGEN" render "$T/$name.json" --out "$out" --format svg $at >"$T/list" 2>"$T/err"; then
         n=$(wc -l <"$T/list")
@@ -69,6 +77,73 @@ for k in step probs attention heatmap tree; do
 done
 [ -f "$T/out-beam/tree.svg" ] && ok "beam tree drawn" || bad "beam tree missing"
 [ -f "$T/out-compare/compare.svg" ] && ok "compare drawn" || bad "compare missing"
+[ -f "$T/out-score/score.svg" ] && ok "score drawn" || bad "score missing"
+[ -f "$T/out-jacobi/jacobi.svg" ] && ok "jacobi drawn" || bad "jacobi missing"
+
+# The new trace kinds: the numbers in their labels equal the trace's.
+"$ARGEN" render "$T/score.json" --out "$T/num-score" --kind score >/dev/null 2>&1
+"$ARGEN" render "$T/jacobi.json" --out "$T/num-jacobi" --kind jacobi >/dev/null 2>&1
+"$ARGEN" render "$T/beam4.json" --out "$T/num-beam4" --kind tree >/dev/null 2>&1
+"$ARGEN" render "$T/compare.json" --out "$T/num-compare" --kind compare >/dev/null 2>&1
+if $PY - "$T" <<'EOF'
+import html, json, re, sys
+T = sys.argv[1]
+def close(a, b, rel=6e-4):
+    return abs(a - b) <= rel * max(abs(b), 1e-300) + 1e-12
+n = 0
+# score: p, rank, surprisal, entropy of every scored token; the summary; the free row
+tr = json.load(open(T + "/score.json")); dot = open(T + "/num-score/score.dot").read()
+for sc in tr["scores"]:
+    m = re.search(r'ID="s%d"[^>]*TOOLTIP="position %d: p ([-+0-9.e]+), rank (\d+), surprisal ([-+0-9.e]+) bits, '
+                  r'entropy ([-+0-9.e]+) bits' % (sc["position"], sc["position"]), dot)
+    assert m, ("no cell for position", sc["position"])
+    p, rank, bits, H = float(m.group(1)), int(m.group(2)), float(m.group(3)), float(m.group(4))
+    assert close(p, sc["probability"]) and rank == sc["rank"], sc["position"]
+    assert close(bits, sc["surprisal_bits"]) and close(H, sc["entropy_bits"]), sc["position"]
+    n += 4
+m = re.search(r'mean loss <B>([-+0-9.e]+)</B> nats/token, perplexity <B>([-+0-9.e]+)</B>', dot)
+assert m and close(float(m.group(1)), tr["summary"]["mean_loss_nats"]) and close(float(m.group(2)), tr["summary"]["perplexity"])
+fr = tr["free"]
+for i, p in enumerate(fr["probability"]):
+    pos = fr["from_position"] + i
+    m = re.search(r'ID="f%d"[^>]*>(?:<B>)?[^<]*(?:</B>)?<BR/><FONT POINT-SIZE="12">p ([-+0-9.e]+) &#(\d+);' % pos, dot)
+    assert m and close(float(m.group(1)), p), ("free", pos)
+    assert (m.group(2) == "10003") == fr["matches"][i], ("free match mark", pos)
+    n += 1
+# jacobi: the tokens of every pass, the changed/correct counts, the border where changed
+tr = json.load(open(T + "/jacobi.json")); dot = open(T + "/num-jacobi/jacobi.dot").read()
+for b in tr["steps"]:
+    for it in b["iterations"]:
+        k = it["pass"]
+        m = re.search(r'ID="j%d_k%d_n"[^>]*><FONT[^>]*>(\d+) changed, (\d+) correct<' % (b["block"], k), dot)
+        assert m and int(m.group(1)) == it["n_changed"] and int(m.group(2)) == it["n_correct"], (b["block"], k)
+        for i, ch in enumerate(it["changed"]):
+            m = re.search(r'ID="j%d_k%d_i%d" BGCOLOR="([^"]+)" BORDER="(\d+)"' % (b["block"], k, i), dot)
+            assert m and (m.group(2) == "4") == ch, (b["block"], k, i)
+            assert (m.group(1) != "white") == (it["correct"][i] or i < k), ("colour", b["block"], k, i)
+            n += 1
+# beam tree: one node per candidate with its sum of log-probabilities, edges from the real parents
+tr = json.load(open(T + "/beam4.json")); dot = open(T + "/num-beam4/tree.dot").read()
+for s, st in enumerate(tr["steps"]):
+    origin = {c["beam"]: "k%d_%d" % (s, k) for k, c in enumerate(st["candidates"]) if c["beam"] is not None}
+    for k, c in enumerate(st["candidates"]):
+        m = re.search(r'k%d_%d \[[^\n]*&#931; log p <FONT COLOR="black">([-+0-9.e]+)</FONT>' % (s, k), dot)
+        assert m and close(float(m.group(1)), c["sum_logprob"]), (s, k)
+        want = "prompt" if c["parent"] is None else prev_origin[c["parent"]]
+        assert re.search(r'\b%s -> k%d_%d ' % (want, s, k), dot), ("parent edge", s, k, want)
+        assert ("pruned" in c["fate"]) == bool(re.search(r'k%d_%d \[[^\n]*pruned' % (s, k), dot)), (s, k)
+        n += 1
+    for i, b in enumerate(st["beams"]):
+        assert b["parent"] == next(c["parent"] for c in st["candidates"] if c["beam"] == i), (s, i)
+    prev_origin = origin
+# compare: the prompt node shows the prompt's tokens
+tr = json.load(open(T + "/compare.json")); dot = open(T + "/num-compare/compare.dot").read()
+m = re.search(r'prompt \[[^\n]*<B>prompt</B><BR/>([^>]*)>\];', dot)
+assert m and html.unescape(m.group(1)).replace("\u2423", " ").replace("\u00b7", "") == "".join(tr["prompt_tokens"]), m and m.group(1)
+assert re.search(r'prompt -> h0', dot)
+print(n, "numbers")
+EOF
+then ok "numbers in the score, jacobi, beam-candidate and compare labels equal the trace's"; else bad "numbers of score/jacobi/beam/compare"; fi
 "$ARGEN" render "$T/deep.json" --out "$T/out-deep-png" --kind heatmap --format png >/dev/null 2>&1 &&
     [ -s "$T/out-deep-png/heatmap-0.png" ] && ok "png of the 12x12 heatmap" || bad "png of the 12x12 heatmap"
 
@@ -88,12 +163,21 @@ cells = dict(((int(r), f), float(v)) for r, f, v in
              re.findall(r'ID="r(\d+)_(\w+)"[^>]*>(?:<B>)?([-+0-9.e]+)(?:</B>)?<', dot))
 n = 0
 for row in step["selection"]["table"]:
-    for f in ("logit", "scaled", "probability", "cumulative", "renormalized"):
+    for f in ("logit", "scaled", "probability", "cumulative", "renormalized", "before"):
+        if f == "before":
+            row = dict(row, before=row["probability_before_temperature"])
         got = cells.get((row["rank"], f))
         assert got is not None, ("no cell", row["rank"], f)
         assert close(got, row[f], 6e-4), (row["rank"], f, got, row[f])
         n += 1
     assert int(cells[(row["rank"], "rank")]) == row["rank"]
+# probability before temperature = softmax(penalized logits), from the whole logit vector of a full trace
+if "all" in step["logits"] and step["selection"]["repetition_penalty"] == 1:
+    allv = step["logits"]["all"]; mx = max(allv)
+    lz = mx + math.log(sum(math.exp(x - mx) for x in allv))
+    for row in step["selection"]["table"]:
+        assert close(row["probability_before_temperature"], math.exp(allv[row["id"]] - lz), 1e-5), row["rank"]
+        n += 1
 chosen = step["selection"]["chosen"]["rank"]
 assert re.search(r'ID="r%d_probability"[^>]*BGCOLOR' % chosen, dot), "chosen row not highlighted"
 heat = open(d + "/heatmap-2.dot").read()
