@@ -60,13 +60,14 @@ def main():
     if val:
         ax.plot([s for s, _ in val], [v for _, v in val], "o-", color="#D55E00", label="validation loss")
     ax.axvline(n1, color="#555555", linestyle="--", linewidth=1)
-    ax.text(n1, ax.get_ylim()[1] * 0.9, "  phase 2: 256-token windows", color="#555555", fontsize=9)
+    ax.text(n1, 0.97, "phase 2: 256-token windows  ", transform=ax.get_xaxis_transform(),
+            ha="right", va="top", color="#555555", fontsize=9)
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy (nats / token)")
     ax.set_title("data/tiny: teacher-forced training on the story corpus")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="lower left")
     fig.tight_layout()
     fig.savefig(os.path.join(a.out, "loss.png"))
 
