@@ -30,8 +30,8 @@ g jacobi --strategy jacobi --block 4 --max-new-tokens 8
 "$ARGEN" compare --model "$MODEL" --prompt "$PROMPT" --strategies greedy,top-k=40,top-p=0.9,beam=3 --seed 42 \
     --max-new-tokens 10 --json "$OUT/compare.json" >/dev/null
 echo "$OUT/compare.json"
-"$ARGEN" score --model "$MODEL" --text "Once upon a time, there was a little girl who liked to play in the park." \
-    --free-from 4 --trace "$OUT/score.json" >/dev/null
+"$ARGEN" score --model "$MODEL" --text "Once upon a time there was a little cat named Tom. Tom lived in a castle near the river. One day, Tom went to the moon." \
+    --free-from 12 --trace "$OUT/score.json" >/dev/null
 echo "$OUT/score.json"
 ls -l "$OUT"/*.json
 [ -n "$IMG" ] || exit 0
