@@ -13,6 +13,9 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 void embed(float *out, const int *tokens, const float *wte, const float *wpe, int T, int pos, int C) {
     for (int t = 0; t < T; t++) {
@@ -78,6 +81,18 @@ static void matmul_tile(float *restrict out, const float *restrict x, const floa
     for (int o = 0; o < TILE_O; o++) { y0[o] = a0[o]; y1[o] = a1[o]; y2[o] = a2[o]; y3[o] = a3[o]; }
 }
 
+/* Columns per thread when one token streams the weights: each thread reads a
+ * contiguous part of every row (all of it without OpenMP), a multiple of 16
+ * floats so that no two threads write the same cache line. */
+static int strip_width(int out_dim) {
+#ifdef _OPENMP
+    int strips = omp_get_max_threads();
+#else
+    int strips = 1;
+#endif
+    return ((out_dim + strips - 1) / strips + 15) / 16 * 16;
+}
+
 void matmul(float *restrict out, const float *restrict x, const float *restrict w, const float *restrict bias,
             int T, int in, int out_dim) {
     for (int t = 0; t < T; t++)
@@ -90,12 +105,13 @@ void matmul(float *restrict out, const float *restrict x, const float *restrict 
         for (int t0 = 0; t0 < t_tiled; t0 += TILE_T) matmul_tile(out, x, w, in, out_dim, t0, o0);
     for (int t = 0; t < t_tiled; t++)
         matvec_accumulate(out + (size_t)t * out_dim, x + (size_t)t * in, w, in, out_dim, o_tiled, out_dim);
+    int width = strip_width(out_dim);
     for (int t = t_tiled; t < T; t++) {
         float *y = out + (size_t)t * out_dim;
         const float *xt = x + (size_t)t * in;
 #pragma omp parallel for schedule(static)
-        for (int o0 = 0; o0 < out_dim; o0 += 512)  /* disjoint column strips per thread */
-            matvec_accumulate(y, xt, w, in, out_dim, o0, o0 + 512 < out_dim ? o0 + 512 : out_dim);
+        for (int o0 = 0; o0 < out_dim; o0 += width)  /* disjoint column strips, one per thread */
+            matvec_accumulate(y, xt, w, in, out_dim, o0, o0 + width < out_dim ? o0 + width : out_dim);
     }
 }
 
