@@ -31,6 +31,7 @@ static const char *const usage_text =
     "  --json                   print {\"ids\": [...], \"text\": ..., \"stop_reason\": ...}\n"
     "  --no-kv-cache            recompute the whole context every step (same tokens)\n"
     "  --timing FILE.tsv        per step: wall seconds, positions processed, KV cache size\n"
+    "  --profile                at the end, the time spent in each stage (on stderr)\n"
     "  --no-special             treat \"<|endoftext|>\" in the prompt as plain text\n"
     "\n"
     "The processors apply in Hugging Face's order: repetition penalty, temperature,\n"
@@ -44,6 +45,7 @@ typedef struct {
     TraceLevel level;
     int top_n;
     int json;
+    int profile;             /* --profile */
     int allow_special;
     int top_k_given, top_p_given, min_p_given, strategy_given;
     long top_k;
@@ -159,6 +161,7 @@ static int parse_options(int argc, char **argv, CmdOptions *o) {
         const char *a = argv[i];
         if (cli_is_help(a)) { fputs(usage_text, stdout); return -1; }
         if (strcmp(a, "--json") == 0) o->json = 1;
+        else if (strcmp(a, "--profile") == 0) o->profile = 1;
         else if (strcmp(a, "--no-kv-cache") == 0) o->gen.use_kv_cache = 0;
         else if (strcmp(a, "--no-special") == 0) o->allow_special = 0;
         else if (is_value_option(a)) {
@@ -260,6 +263,28 @@ static void print_json_result(const PromptedModel *pm, const int *ids, int n, in
     jw_object_end(&w);   /* jw ends the document with a newline */
 }
 
+/* ---- --profile ---- */
+
+/* Where the loop's time went: each stage's seconds, share and time per token. */
+static void print_profile(const StageTimes *t, double loop_seconds, int tokens) {
+    const struct { const char *name; double s; } rows[] = {
+        {"embedding", t->embed}, {"attention (every layer)", t->attention}, {"MLP (every layer)", t->mlp},
+        {"final layer norm", t->final_norm}, {"unembedding (logits)", t->unembed},
+        {"softmax + selection", t->selection},
+    };
+    double staged = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) staged += rows[i].s;
+    int n = tokens > 0 ? tokens : 1;
+    fprintf(stderr, "profile: %d tokens in %.3f s (%.1f tokens/s)\n", tokens, loop_seconds, tokens / loop_seconds);
+    fprintf(stderr, "  %-28s %10s %7s %12s\n", "stage", "seconds", "share", "ms / token");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        fprintf(stderr, "  %-28s %10.4f %6.1f%% %12.3f\n", rows[i].name, rows[i].s, 100 * rows[i].s / loop_seconds,
+                1e3 * rows[i].s / n);
+    double rest = loop_seconds - staged;
+    fprintf(stderr, "  %-28s %10.4f %6.1f%% %12.3f\n", "the rest (tracing, output)", rest, 100 * rest / loop_seconds,
+            1e3 * rest / n);
+}
+
 /* ---- the two ways to run ---- */
 
 static int run_sampling(CmdOptions *o, PromptedModel *pm, const TraceSink *trace, Error *err) {
@@ -274,8 +299,12 @@ static int run_sampling(CmdOptions *o, PromptedModel *pm, const TraceSink *trace
         fprintf(st.timing, "step\tposition\ttokens_processed\tkv_cache_positions\tkv_cache_bytes\tseconds\n");
     }
     if (!o->json) { print_tokens(pm, &st.u, pm->prompt, pm->n_prompt, stdout); fflush(stdout); }
+    StageTimes times;
+    if (o->profile) generator_profile(&g, &times);
     st.t_last = now_seconds();
+    double t0 = st.t_last;
     int rc = generate_run(&g, trace, pm->model.dir, st.print || st.timing ? stream_token : NULL, &st, err);
+    if (rc == 0 && o->profile) print_profile(&times, now_seconds() - t0, g.step);
     if (rc == 0 && o->json) print_json_result(pm, g.ids, g.n_ids, g.n_prompt, stop_reason_name(g.stop), NULL);
     if (rc == 0 && !o->json) { utf8_stream_flush(&st.u, stdout); fputc('\n', stdout); }
     if (o->timing) {

@@ -68,6 +68,12 @@ void generator_free(Generator *g) {
 
 /* ---- stage 1: the forward pass over the new token(s) ---- */
 
+void generator_profile(Generator *g, StageTimes *times) {
+    memset(times, 0, sizeof *times);
+    g->times = times;
+    g->state.times = times;
+}
+
 /* forward_pass's one hook, forwarded to the sink while layer l's activations are live. */
 static void observe_layer(void *ctx, const GPT2 *m, const RunState *s, int layer) {
     const TraceSink *trace = ctx;
@@ -116,7 +122,9 @@ static void pick_alternatives(const Selection *sel, float u, Alternatives *alt) 
 
 int select_token(Generator *g, const float *logits, float u, const TraceSink *trace) {
     int traced = trace != NULL && trace->selection != NULL;
+    double t0 = g->times ? now_seconds() : 0;
     int token = sampler_select(&g->sel, &g->opt.sampling, logits, g->ids, g->n_ids, u, traced);
+    if (g->times) g->times->selection += now_seconds() - t0;
     if (traced) {
         Alternatives alt;
         pick_alternatives(&g->sel, u, &alt);

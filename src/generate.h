@@ -58,6 +58,7 @@ typedef struct {
     int n_ctx;               /* min(n_prompt + max_new_tokens, n_positions) */
     int step;                /* tokens generated so far */
     StopReason stop;
+    StageTimes *times;       /* NULL, or --profile's clock: the forward stages (via state.times) and selection */
 } Generator;
 
 /* Checks the prompt (non-empty, ids in the vocabulary, fits the window) and
@@ -65,6 +66,9 @@ typedef struct {
 int generator_init(Generator *g, const GPT2 *m, const GenerateOptions *opt,
                    const int *prompt, int n_prompt, Error *err);
 void generator_free(Generator *g);
+
+/* Starts timing every stage into *times (zeroed here): argen generate --profile. */
+void generator_profile(Generator *g, StageTimes *times);
 
 /* ---- the stages of one step ---- */
 

@@ -114,6 +114,7 @@ typedef struct {
     double mlp;          /* ln_2, c_fc, gelu, c_proj, residual: every layer */
     double final_norm;   /* ln_f */
     double unembed;      /* logits = h @ wte^T */
+    double selection;    /* penalties, temperature, softmax, truncation, the draw (the loop fills it) */
 } StageTimes;
 
 typedef struct {

@@ -96,4 +96,24 @@ else
     bad "compare: $(cat "$T/err")"
 fi
 
+# --profile: every stage is listed, the shares of a run add up to 100 %, and the
+# tokens are the same as without it.
+"$ARGEN" generate --model "$M" --ids 464,2068 --max-new-tokens 6 --seed 5 --strategy top-k --json >"$T/plain" 2>/dev/null
+"$ARGEN" generate --model "$M" --ids 464,2068 --max-new-tokens 6 --seed 5 --strategy top-k --json --profile >"$T/prof" 2>"$T/err"
+if cmp -s "$T/plain" "$T/prof" &&
+   $PY - "$T/err" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+names = ["embedding", "attention", "MLP", "final layer norm", "unembedding", "softmax + selection", "the rest"]
+rows = [l for l in lines if any(l.strip().startswith(n) for n in names)]
+assert len(rows) == len(names), rows
+shares = [float(re.search(r"(-?[0-9.]+)%", r).group(1)) for r in rows]
+assert abs(sum(shares) - 100) < 1.0, shares
+PY
+then
+    ok "--profile lists every stage, the shares add up, the tokens do not change"
+else
+    bad "--profile: $(cat "$T/err")"
+fi
+
 exit $fail
