@@ -39,6 +39,7 @@ typedef struct {
     SamplerSettings cfg;
     int *ids;                 /* [n] generated tokens */
     float *prob;              /* [n] the probability each had when chosen */
+    float *entropy;           /* [n] entropy in bits of the distribution it came from (NaN for beam) */
     int n;
     StopReason stop;
     double score;             /* beam: the best hypothesis's score */
@@ -88,12 +89,13 @@ static int parse_strategies(const char *cmd, const char *list, Column *cols, int
 
 /* ---- running the columns ---- */
 
-typedef struct { float prob; } ChosenProb;
+typedef struct { float prob, entropy_bits; } ChosenProb;
 
 static void note_probability(void *ctx, const Selection *sel, const SamplerSettings *cfg, const Alternatives *alt,
                              const float *raw) {
     (void)cfg; (void)alt; (void)raw;
     ((ChosenProb *)ctx)->prob = sel->probs[sel->chosen];
+    ((ChosenProb *)ctx)->entropy_bits = (float)(sel->entropy / 0.6931471805599453);  /* nats -> bits */
 }
 
 static int run_sampling_column(PromptedModel *pm, Column *col, uint64_t seed, uint64_t stream, int max_new, Error *err) {
@@ -116,6 +118,7 @@ static int run_sampling_column(PromptedModel *pm, Column *col, uint64_t seed, ui
         if (generate_step(&g, &sink, &tok, err) != 0) { generator_free(&g); return -1; }
         col->ids[col->n] = tok;
         col->prob[col->n] = cp.prob;
+        col->entropy[col->n] = cp.entropy_bits;
         col->n++;
     }
     col->stop = g.stop;
@@ -139,6 +142,7 @@ static int run_beam_column(PromptedModel *pm, Column *col, int max_new, Error *e
     for (int i = 0; i < h->n_generated; i++) {
         col->ids[i] = h->ids[pm->n_prompt + i];
         col->prob[i] = (float)exp(h->logprobs[i]);
+        col->entropy[i] = NAN;  /* beam search keeps no distribution per step */
     }
     col->n = h->n_generated;
     col->stop = h->stop;
@@ -285,6 +289,7 @@ static void write_json(FILE *f, const PromptedModel *pm, const Column *cols, int
             jw_key(&w, "id"); jw_int(&w, col->ids[s]);
             jw_key(&w, "token"); write_token(&w, pm, col->ids[s]);
             jw_key(&w, "probability"); jw_float(&w, col->prob[s]);
+            jw_key(&w, "entropy_bits"); jw_float(&w, col->entropy[s]);  /* null for beam search */
             jw_object_end(&w);
         }
         jw_array_end(&w);
@@ -367,7 +372,8 @@ int cmd_compare(int argc, char **argv) {
         Column *col = &cols[c];
         col->ids = malloc((size_t)o.max_new * sizeof *col->ids);
         col->prob = malloc((size_t)o.max_new * sizeof *col->prob);
-        if (!col->ids || !col->prob) { error_set(&err, "out of memory"); rc = -1; break; }
+        col->entropy = malloc((size_t)o.max_new * sizeof *col->entropy);
+        if (!col->ids || !col->prob || !col->entropy) { error_set(&err, "out of memory"); rc = -1; break; }
         if (col->cfg.strategy != STRATEGY_GREEDY && col->cfg.strategy != STRATEGY_BEAM) col->cfg.temperature = (float)o.temperature;
         rc = col->cfg.strategy == STRATEGY_BEAM ? run_beam_column(&pm, col, o.max_new, &err)
            : run_sampling_column(&pm, col, o.seed, o.shared ? 0 : (uint64_t)c, o.max_new, &err);
@@ -377,7 +383,7 @@ int cmd_compare(int argc, char **argv) {
     if (rc == 0 && o.json) rc = write_file(o.json, &pm, cols, n_cols, &o, 0, &err);
     if (rc == 0 && o.markdown) rc = write_file(o.markdown, &pm, cols, n_cols, &o, 1, &err);
     if (rc != 0) fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
-    for (int c = 0; c < n_cols; c++) { free(cols[c].ids); free(cols[c].prob); }
+    for (int c = 0; c < n_cols; c++) { free(cols[c].ids); free(cols[c].prob); free(cols[c].entropy); }
     prompted_model_free(&pm);
     return rc == 0 ? 0 : EXIT_FAIL;
 }
