@@ -1,5 +1,6 @@
 /* cli.c - see cli.h. */
 #include "cli.h"
+#include "util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -44,33 +45,10 @@ int cli_double(const char *cmd, const char *opt, const char *s, double lo, int l
 }
 
 int cli_ids(const char *cmd, const char *opt, const char *s, int vocab, int **ids, int *n) {
-    size_t cap = 1;
-    for (const char *p = s; *p; p++) cap += *p == ',';
-    int *out = malloc(cap * sizeof *out);
-    if (!out) { fprintf(stderr, "argen %s: out of memory\n", cmd); return -1; }
-    int k = 0;
-    const char *p = s;
-    for (;;) {
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        int bad = end == p || errno == ERANGE || v < 0 || v > 0x7fffffffL || (vocab > 0 && v >= vocab) ||
-                  (*end != ',' && *end != '\0');
-        if (bad) {
-            if (vocab > 0)
-                fprintf(stderr, "argen %s: %s: expected comma-separated token ids in [0, %d), got '%s'\n", cmd, opt, vocab, s);
-            else
-                fprintf(stderr, "argen %s: %s: expected comma-separated token ids, got '%s'\n", cmd, opt, s);
-            free(out);
-            return -1;
-        }
-        out[k++] = (int)v;
-        if (*end == '\0') break;
-        p = end + 1;
-    }
-    *ids = out;
-    *n = k;
-    return 0;
+    Error err;
+    if (parse_id_list(s, vocab, opt, ids, n, &err) == 0) return 0;
+    fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
+    return -1;
 }
 
 int cli_unknown(const char *cmd, const char *opt) {

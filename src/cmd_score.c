@@ -167,19 +167,6 @@ static void write_token(JsonWriter *w, const PromptedModel *pm, int id) {
     jw_string_n(w, b, len);
 }
 
-static void write_config(JsonWriter *w, const GPT2Config *c) {
-    jw_object_begin(w);
-    jw_key(w, "n_embd"); jw_int(w, c->n_embd);
-    jw_key(w, "n_head"); jw_int(w, c->n_head);
-    jw_key(w, "n_layer"); jw_int(w, c->n_layer);
-    jw_key(w, "n_positions"); jw_int(w, c->n_positions);
-    jw_key(w, "vocab_size"); jw_int(w, c->vocab_size);
-    jw_key(w, "layer_norm_epsilon"); jw_float(w, c->layer_norm_epsilon);
-    jw_key(w, "bos_token_id"); jw_int(w, c->bos_token_id);
-    jw_key(w, "eos_token_id"); jw_int(w, c->eos_token_id);
-    jw_object_end(w);
-}
-
 static void write_score_item(JsonWriter *w, const PromptedModel *pm, const TokenScore *s) {
     jw_object_begin(w);
     jw_key(w, "position"); jw_int(w, s->position);
@@ -237,7 +224,7 @@ static void write_score_doc(JsonWriter *w, const PromptedModel *pm, const ScoreO
     jw_key(w, "model");
     jw_object_begin(w);
     jw_key(w, "dir"); jw_string(w, pm->model.dir);
-    jw_key(w, "config"); write_config(w, c);
+    jw_key(w, "config"); trace_write_config(w, c);
     jw_object_end(w);
     jw_key(w, "bos_prepended"); jw_bool(w, o->bos);
     jw_key(w, "ids");

@@ -25,7 +25,7 @@ void generate_defaults(GenerateOptions *opt) {
 
 /* ---- building and freeing ---- */
 
-static int check_prompt(const GPT2Config *c, const int *prompt, int n_prompt, Error *err) {
+int check_prompt(const GPT2Config *c, const int *prompt, int n_prompt, Error *err) {
     if (n_prompt < 1) return error_set(err, "the prompt is empty: expected at least 1 token");
     if (n_prompt > c->n_positions)
         return error_set(err, "the prompt has %d tokens: expected at most %d (n_positions)", n_prompt, c->n_positions);
@@ -197,32 +197,9 @@ int prompted_model_load(PromptedModel *pm, const char *dir, Error *err) {
     return 0;
 }
 
-static int parse_ids(const char *s, int vocab, int **ids, int *n, Error *err) {
-    size_t cap = 1;
-    for (const char *p = s; *p; p++) cap += *p == ',';
-    int *out = malloc(cap * sizeof *out);
-    if (!out) return error_set(err, "--ids: out of memory");
-    int k = 0;
-    const char *p = s;
-    for (;;) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 0 || v >= vocab || (*end != ',' && *end != '\0')) {
-            free(out);
-            return error_set(err, "--ids: expected comma-separated token ids in [0, %d), got '%s'", vocab, s);
-        }
-        out[k++] = (int)v;
-        if (*end == '\0') break;
-        p = end + 1;
-    }
-    *ids = out;
-    *n = k;
-    return 0;
-}
-
 int prompted_model_prompt(PromptedModel *pm, const char *text, const char *ids_text, int allow_special, Error *err) {
     int V = pm->model.config.vocab_size;
-    if (ids_text) return parse_ids(ids_text, V, &pm->prompt, &pm->n_prompt, err);
+    if (ids_text) return parse_id_list(ids_text, V, "--ids", &pm->prompt, &pm->n_prompt, err);
     if (!text || !*text) return error_set(err, "--prompt: expected a non-empty text (or --ids)");
     if (!pm->has_tokenizer)
         return error_set(err, "--prompt: %s has no vocab.json/merges.txt: give token ids with --ids", pm->model.dir);

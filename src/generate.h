@@ -61,6 +61,9 @@ typedef struct {
     StageTimes *times;       /* NULL, or --profile's clock: the forward stages (via state.times) and selection */
 } Generator;
 
+/* A prompt must be 1..n_positions ids, each in [0, vocab_size). */
+int check_prompt(const GPT2Config *c, const int *prompt, int n_prompt, Error *err);
+
 /* Checks the prompt (non-empty, ids in the vocabulary, fits the window) and
  * allocates everything the run needs. */
 int generator_init(Generator *g, const GPT2 *m, const GenerateOptions *opt,

@@ -11,12 +11,7 @@ int jacobi_init(JacobiDecoder *jd, const GPT2 *m, int block, int max_new_tokens,
     memset(jd, 0, sizeof *jd);
     const GPT2Config *c = &m->config;
     if (block < 1) return error_set(err, "jacobi: the block size is %d: expected at least 1", block);
-    if (n_prompt < 1) return error_set(err, "the prompt is empty: expected at least 1 token");
-    if (n_prompt > c->n_positions)
-        return error_set(err, "the prompt has %d tokens: expected at most %d (n_positions)", n_prompt, c->n_positions);
-    for (int i = 0; i < n_prompt; i++)
-        if (prompt[i] < 0 || prompt[i] >= c->vocab_size)
-            return error_set(err, "prompt token %d is %d: expected an id in [0, %d)", i, prompt[i], c->vocab_size);
+    if (check_prompt(c, prompt, n_prompt, err) != 0) return -1;
     jd->model = m;
     jd->block = block;
     jd->max_new_tokens = max_new_tokens;

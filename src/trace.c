@@ -79,7 +79,7 @@ static double row_norm(const float *x, int n) {
 
 /* ---- JSON sink callbacks ---- */
 
-static void jt_write_config(JsonWriter *w, const GPT2Config *c) {
+void trace_write_config(JsonWriter *w, const GPT2Config *c) {
     jw_object_begin(w);
     jw_key(w, "n_embd"); jw_int(w, c->n_embd);
     jw_key(w, "n_head"); jw_int(w, c->n_head);
@@ -121,7 +121,7 @@ static void jt_run_begin(void *ctx, const TraceRunInfo *info) {
     jw_key(w, "model");
     jw_object_begin(w);
     jw_key(w, "dir"); jw_string(w, info->model_dir);
-    jw_key(w, "config"); jt_write_config(w, info->config);
+    jw_key(w, "config"); trace_write_config(w, info->config);
     jw_object_end(w);
     jw_key(w, "settings"); jt_write_settings(w, info);
     jw_key(w, "seed"); jw_int(w, (long long)info->seed);

@@ -157,6 +157,9 @@ struct TraceSink {
     void (*run_end)(void *ctx, const char *stop_reason, const TraceBeam *results, int n_results);
 };
 
+/* Writes the model config as the trace's "config" object. */
+void trace_write_config(JsonWriter *w, const GPT2Config *c);
+
 /* ---- the JSON sink ---- */
 
 typedef struct {

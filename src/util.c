@@ -86,6 +86,34 @@ int path_join(char *out, size_t n, const char *dir, const char *name, Error *err
     return 0;
 }
 
+int parse_id_list(const char *s, int vocab, const char *what, int **ids, int *n, Error *err) {
+    size_t cap = 1;
+    for (const char *p = s; *p; p++) cap += *p == ',';
+    int *out = malloc(cap * sizeof *out);
+    if (!out) return error_set(err, "%s: out of memory", what);
+    int k = 0;
+    const char *p = s;
+    for (;;) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        int bad = end == p || errno == ERANGE || v < 0 || v > 0x7fffffffL || (vocab > 0 && v >= vocab) ||
+                  (*end != ',' && *end != '\0');
+        if (bad) {
+            free(out);
+            if (vocab > 0)
+                return error_set(err, "%s: expected comma-separated token ids in [0, %d), got '%s'", what, vocab, s);
+            return error_set(err, "%s: expected comma-separated token ids, got '%s'", what, s);
+        }
+        out[k++] = (int)v;
+        if (*end == '\0') break;
+        p = end + 1;
+    }
+    *ids = out;
+    *n = k;
+    return 0;
+}
+
 double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -44,6 +44,11 @@ void atomic_abort(AtomicFile *af);
 /* Joins dir and name into out (size n). Returns -1 when it does not fit. */
 int path_join(char *out, size_t n, const char *dir, const char *name, Error *err);
 
+/* Parses comma-separated token ids, each in [0, vocab) (vocab <= 0: any
+ * non-negative int).  *ids is malloc'ed.  `what` names the source in the
+ * message: "--ids: expected comma-separated token ids in [0, V), got '...'". */
+int parse_id_list(const char *s, int vocab, const char *what, int **ids, int *n, Error *err);
+
 /* Wall-clock seconds from a monotonic clock, for progress lines and --profile. */
 double now_seconds(void);
 
