@@ -148,6 +148,6 @@ fuzz:
 	    echo "== fuzz $$h for $(FUZZ_SECONDS) s"; \
 	    build/fuzz/fuzz/$$h -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
 	        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/$$h/ \
-	        build/fuzz/corpus/$$h tests/fuzz/corpus/$$h 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==|SUMMARY|fuzz check)' ; \
+	        build/fuzz/corpus/$$h tests/fuzz/corpus/$$h 2>&1 | grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==|SUMMARY|fuzz check)' ; \
 	    [ -z "$$(ls build/fuzz/crashes/$$h)" ] || { echo "fuzz $$h: crash saved in build/fuzz/crashes/$$h"; exit 1; }; \
 	done

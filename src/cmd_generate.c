@@ -2,9 +2,13 @@
  * cmd_generate.c - `argen generate`: prompt -> tokens, streamed to stdout,
  * with an optional JSON trace of every stage (see docs/generation.md).
  */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "generate.h"
@@ -368,11 +372,37 @@ static int run_beam(CmdOptions *o, PromptedModel *pm, const TraceSink *trace, Er
     return 0;
 }
 
+/* Ctrl-C.  The sampling loop checks `interrupted` after each step, stops with
+ * stop reason "interrupted", and the trace is closed whole.  Beam search and
+ * Jacobi decoding do not poll it: there the handler removes the trace's
+ * temporary file and exits, so no half-written trace is ever left.  The two
+ * globals of the command: a signal handler cannot be handed a context. */
+static volatile sig_atomic_t interrupted = 0;
+static const char *abandon_on_interrupt = NULL;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
+    if (abandon_on_interrupt) {
+        unlink(abandon_on_interrupt);  /* async-signal-safe, as is _exit */
+        _exit(130);
+    }
+}
+
+/* stdout was written whole: a full disk or a closed pipe is an error too. */
+static int check_stdout(const char *cmd) {
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout)) return 0;
+    fprintf(stderr, "argen %s: stdout: write failed: %s\n", cmd, errno ? strerror(errno) : "output error");
+    return EXIT_FAIL;
+}
+
 int cmd_generate(int argc, char **argv) {
     const char *cmd = argv[0];
     CmdOptions o;
     int rc = parse_options(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
+    o.gen.interrupt = &interrupted;
     Error err;
     PromptedModel pm;
     if (prompted_model_load(&pm, o.model, &err) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, err.msg); return EXIT_FAIL; }
@@ -400,6 +430,8 @@ int cmd_generate(int argc, char **argv) {
         trace = &sink;
     }
     Strategy st = o.gen.sampling.strategy;
+    if ((st == STRATEGY_BEAM || st == STRATEGY_JACOBI) && trace && !jt.direct) abandon_on_interrupt = jt.file.tmp_path;
+    signal(SIGINT, on_sigint);
     rc = st == STRATEGY_BEAM ? run_beam(&o, &pm, trace, &err)
        : st == STRATEGY_JACOBI ? run_jacobi(&o, &pm, trace, &err) : run_sampling(&o, &pm, trace, &err);
     if (rc != 0) {
@@ -408,11 +440,17 @@ int cmd_generate(int argc, char **argv) {
         prompted_model_free(&pm);
         return EXIT_FAIL;
     }
+    abandon_on_interrupt = NULL;
     if (trace && json_trace_close(&jt, &err) != 0) {
         fprintf(stderr, "argen %s: --trace: %s\n", cmd, err.msg);
         prompted_model_free(&pm);
         return EXIT_FAIL;
     }
     prompted_model_free(&pm);
+    if (check_stdout(cmd) != 0) return EXIT_FAIL;
+    if (interrupted) {
+        fprintf(stderr, "argen %s: interrupted: the text so far is above%s\n", cmd, o.trace ? ", the trace is complete" : "");
+        return 130;
+    }
     return 0;
 }

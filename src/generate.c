@@ -9,6 +9,7 @@ const char *stop_reason_name(StopReason r) {
     case STOP_EOS: return "eos";
     case STOP_MAX_NEW_TOKENS: return "max_new_tokens";
     case STOP_CONTEXT_FULL: return "context_full";
+    case STOP_INTERRUPTED: return "interrupted";
     default: return "none";
     }
 }
@@ -176,6 +177,7 @@ int generate_run(Generator *g, const TraceSink *trace, const char *model_dir,
         int token;
         if (generate_step(g, trace, &token, err) != 0) return -1;
         if (on_token) on_token(cb_ctx, token);
+        if (g->stop == STOP_NONE && g->opt.interrupt && *g->opt.interrupt) g->stop = STOP_INTERRUPTED;
     }
     if (trace && trace->run_end) announce_end(g, trace);
     return 0;
@@ -193,6 +195,13 @@ int prompted_model_load(PromptedModel *pm, const char *dir, Error *err) {
         fclose(f);
         if (tokenizer_load(&pm->tok, dir, err) != 0) { gpt2_free(&pm->model); return -1; }
         pm->has_tokenizer = 1;
+        /* A tokenizer with more tokens than the model's vocabulary could hand it ids it has no row for. */
+        if (tokenizer_vocab_size(&pm->tok) > pm->model.config.vocab_size) {
+            error_set(err, "%s: vocab.json has %d tokens but config.json's vocab_size is %d: expected at most %d",
+                      dir, tokenizer_vocab_size(&pm->tok), pm->model.config.vocab_size, pm->model.config.vocab_size);
+            prompted_model_free(pm);
+            return -1;
+        }
     }
     return 0;
 }

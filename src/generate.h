@@ -17,6 +17,7 @@
 #ifndef ARGEN_GENERATE_H
 #define ARGEN_GENERATE_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -30,10 +31,11 @@ typedef enum {
     STOP_NONE = 0,           /* still running */
     STOP_EOS,                /* the model produced eos_token_id */
     STOP_MAX_NEW_TOKENS,     /* --max-new-tokens reached */
-    STOP_CONTEXT_FULL        /* the context window (n_positions) is full */
+    STOP_CONTEXT_FULL,       /* the context window (n_positions) is full */
+    STOP_INTERRUPTED         /* *interrupt became non-zero (Ctrl-C): stopped after a whole step */
 } StopReason;
 
-const char *stop_reason_name(StopReason r);   /* "eos", "max_new_tokens", "context_full" */
+const char *stop_reason_name(StopReason r);   /* "eos", "max_new_tokens", "context_full", "interrupted" */
 
 typedef struct {
     SamplerSettings sampling;
@@ -42,6 +44,7 @@ typedef struct {
     int max_new_tokens;
     int use_kv_cache;        /* 1 by default */
     TraceLevel level;        /* the trace level the run will be traced at (sizes the run state) */
+    const volatile sig_atomic_t *interrupt;  /* NULL, or a flag (set by a SIGINT handler) checked after each step */
 } GenerateOptions;
 
 void generate_defaults(GenerateOptions *opt);

@@ -2,8 +2,8 @@
  * kernels.c - the math of the forward pass.  See kernels.h for shapes.
  *
  * Speed comes from memory layout, not tricks: decoding streams each weight
- * row once into a contiguous row of outputs; prefill keeps a 4 x 16 tile of
- * outputs in registers so every weight loaded serves 4 tokens.  Compilers
+ * row once into a contiguous row of outputs; prefill keeps a 12 x 32 tile of
+ * outputs close at hand so every weight loaded serves 12 tokens.  Compilers
  * vectorise both without -ffast-math because every output keeps its own sum,
  * in order.  The dot product keeps 16 partial sums, combined in a fixed
  * order, for the same reason.  OpenMP (make OMP=1) only splits loops whose
@@ -57,28 +57,26 @@ static void matvec_accumulate(float *restrict y, const float *restrict x, const 
     }
 }
 
-/* A 4-token x 16-output tile kept in registers while i runs over the inputs
- * (the prefill case: compute-bound, so reuse each loaded weight 4 times).
- * Each output still adds its terms in the order i = 0, 1, ..., in-1. */
-#define TILE_T 4
-#define TILE_O 16
+/* A TILE_T-token x TILE_O-output tile of sums kept in a local array while i
+ * runs over the inputs (the prefill case: compute-bound, so each weight
+ * loaded serves TILE_T tokens).  Each output still adds its terms in the
+ * order i = 0, 1, ..., in-1, exactly as matvec_accumulate does. */
+#define TILE_T 12
+#define TILE_O 32
 static void matmul_tile(float *restrict out, const float *restrict x, const float *restrict w,
                         int in, int out_dim, int t0, int o0) {
-    float a0[TILE_O], a1[TILE_O], a2[TILE_O], a3[TILE_O];  /* one row of the tile per token */
-    float *y0 = out + (size_t)t0 * out_dim + o0, *y1 = y0 + out_dim, *y2 = y1 + out_dim, *y3 = y2 + out_dim;
-    const float *x0 = x + (size_t)t0 * in, *x1 = x0 + in, *x2 = x1 + in, *x3 = x2 + in;
-    for (int o = 0; o < TILE_O; o++) { a0[o] = y0[o]; a1[o] = y1[o]; a2[o] = y2[o]; a3[o] = y3[o]; }
+    float acc[TILE_T][TILE_O];
+    for (int t = 0; t < TILE_T; t++)
+        for (int o = 0; o < TILE_O; o++) acc[t][o] = out[(size_t)(t0 + t) * out_dim + o0 + o];
     for (int i = 0; i < in; i++) {
         const float *wi = w + (size_t)i * out_dim + o0;
-        float v0 = x0[i], v1 = x1[i], v2 = x2[i], v3 = x3[i];
-        for (int o = 0; o < TILE_O; o++) {
-            a0[o] += v0 * wi[o];
-            a1[o] += v1 * wi[o];
-            a2[o] += v2 * wi[o];
-            a3[o] += v3 * wi[o];
+        for (int t = 0; t < TILE_T; t++) {
+            float xv = x[(size_t)(t0 + t) * in + i];
+            for (int o = 0; o < TILE_O; o++) acc[t][o] += xv * wi[o];
         }
     }
-    for (int o = 0; o < TILE_O; o++) { y0[o] = a0[o]; y1[o] = a1[o]; y2[o] = a2[o]; y3[o] = a3[o]; }
+    for (int t = 0; t < TILE_T; t++)
+        for (int o = 0; o < TILE_O; o++) out[(size_t)(t0 + t) * out_dim + o0 + o] = acc[t][o];
 }
 
 /* Columns per thread when one token streams the weights: each thread reads a

@@ -88,8 +88,10 @@ int gpt2_read_config(GPT2Config *c, const char *dir, Error *err) {
     }
     const JsonValue *act = json_get(&root, "activation_function");
     if (act && (act->type != JSON_STRING || strcmp(act->str, "gelu_new") != 0)) {
+        char name[64];
         error_set(err, "%s: activation_function is %s%s%s, only \"gelu_new\" (GPT-2's tanh GELU) is supported", path,
-                  act->type == JSON_STRING ? "\"" : "", act->type == JSON_STRING ? act->str : json_type_name(act->type),
+                  act->type == JSON_STRING ? "\"" : "",
+                  act->type == JSON_STRING ? printable(act->str, act->len, name, sizeof name) : json_type_name(act->type),
                   act->type == JSON_STRING ? "\"" : "");
         goto done;
     }
@@ -201,26 +203,40 @@ static int map_file(const char *path, void **map, size_t *len, Error *err) {
     return 0;
 }
 
+/* Every tensor the config requires is in the file with the shape the config
+ * implies.  Checked before anything is allocated for the weights, so a config
+ * with huge sizes and a tiny file fails here, not in malloc. */
+static int check_tensors(const GPT2 *m, const SafeTensors *st, const char *path, Error *err) {
+    for (int i = 0; i < m->n_params; i++) {
+        const Param *p = &m->params[i];
+        const StTensor *t = find_tensor(st, p->name);
+        if (!t) return error_set(err, "%s: missing tensor '%s' required by config.json", path, p->name);
+        int shape_ok = t->ndim == p->ndim && t->shape[0] == p->shape[0] && (p->ndim == 1 || t->shape[1] == p->shape[1]);
+        if (shape_ok) continue;
+        char got[128] = "[";
+        for (int d = 0; d < t->ndim; d++) {
+            size_t k = strlen(got);
+            snprintf(got + k, sizeof got - k, d ? ", %zu" : "%zu", t->shape[d]);
+        }
+        strncat(got, "]", sizeof got - strlen(got) - 1);
+        if (p->ndim == 2)
+            return error_set(err, "%s: tensor '%s' has shape %s, config.json implies [%zu, %zu]", path, t->name, got, p->shape[0], p->shape[1]);
+        return error_set(err, "%s: tensor '%s' has shape %s, config.json implies [%zu]", path, t->name, got, p->shape[0]);
+    }
+    return 0;
+}
+
+/* 1 when tensor t can be used in place from the mapping: F32 and aligned. */
+static int usable_in_place(const StTensor *t) {
+    return t->dtype == ST_F32 && (uintptr_t)t->data % sizeof(float) == 0;
+}
+
 /* Points (or converts) every parameter of the table at its tensor. */
 static int bind_tensors(GPT2 *m, const SafeTensors *st, int copy, const char *path, Error *err) {
     for (int i = 0; i < m->n_params; i++) {
         Param *p = &m->params[i];
         const StTensor *t = find_tensor(st, p->name);
-        if (!t) return error_set(err, "%s: missing tensor '%s' required by config.json", path, p->name);
-        int shape_ok = t->ndim == p->ndim && t->shape[0] == p->shape[0] && (p->ndim == 1 || t->shape[1] == p->shape[1]);
-        if (!shape_ok) {
-            char got[128] = "[";
-            for (int d = 0; d < t->ndim; d++) {
-                size_t k = strlen(got);
-                snprintf(got + k, sizeof got - k, d ? ", %zu" : "%zu", t->shape[d]);
-            }
-            strncat(got, "]", sizeof got - strlen(got) - 1);
-            if (p->ndim == 2)
-                return error_set(err, "%s: tensor '%s' has shape %s, config.json implies [%zu, %zu]", path, t->name, got, p->shape[0], p->shape[1]);
-            return error_set(err, "%s: tensor '%s' has shape %s, config.json implies [%zu]", path, t->name, got, p->shape[0]);
-        }
-        int aligned = ((uintptr_t)t->data % sizeof(float)) == 0;
-        if (t->dtype == ST_F32 && aligned && !copy) {
+        if (usable_in_place(t) && !copy) {
             p->data = (float *)t->data;  /* used in place from the read-only mapping */
             continue;
         }
@@ -265,10 +281,11 @@ int gpt2_load(GPT2 *m, const char *dir, int copy, Error *err) {
     if (safetensors_parse(&st, m->map, m->map_len, path, err)) { gpt2_free(m); return -1; }
     int tied = safetensors_find(&st, "lm_head.weight") == NULL;
     if (model_alloc_tables(m, &c, tied, err)) goto fail;
+    gpt2_param_layout(&c, tied, NULL, &m->w, m->params);  /* names and shapes */
+    if (check_tensors(m, &st, path, err)) goto fail;
     /* Anything not used in place lands in one buffer laid out in canonical order. */
     int need_owned = copy;
-    for (size_t i = 0; i < st.n && !need_owned; i++)
-        need_owned = st.tensors[i].dtype != ST_F32 || (uintptr_t)st.tensors[i].data % sizeof(float) != 0;
+    for (int i = 0; i < m->n_params && !need_owned; i++) need_owned = !usable_in_place(find_tensor(&st, m->params[i].name));
     if (need_owned) {
         m->owned = malloc(m->n_floats * sizeof(float));
         if (!m->owned) { error_set(err, "%s: out of memory for %zu parameters", path, m->n_floats); goto fail; }
@@ -390,7 +407,7 @@ int run_state_init(RunState *s, const GPT2 *m, const RunOptions *opt, Error *err
     s->block = calloc(total, sizeof(float));
     if (!s->block) { free(s->layer); s->layer = NULL; return error_set(err, "out of memory: the run state needs %zu MB", s->bytes >> 20); }
     float *p = s->block;
-#define CARVE(field, n) (field = p, p += (n))
+#define CARVE(field, n) ((field) = p, p += (n))
     CARVE(s->embed, T * C);
     for (size_t l = 0; l < n_sets; l++) {
         LayerActs *a = &s->layer[l];

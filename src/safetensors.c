@@ -17,7 +17,9 @@ static const struct { const char *name; size_t size; } dtypes[ST_N_DTYPES] = {
 const char *st_dtype_name(StDType d) { return d < ST_N_DTYPES ? dtypes[d].name : "?"; }
 size_t st_dtype_size(StDType d) { return d < ST_N_DTYPES ? dtypes[d].size : 0; }
 
-static int parse_tensor(StTensor *t, const char *name, const JsonValue *v, const char *path, Error *err) {
+static int parse_tensor(StTensor *t, const char *raw_name, const JsonValue *v, const char *path, Error *err) {
+    char name[160], dtype[40];  /* as printed in messages: control bytes escaped */
+    printable(raw_name, strlen(raw_name), name, sizeof name);
     if (v->type != JSON_OBJECT)
         return error_set(err, "%s: tensor '%s': expected an object with dtype, shape, data_offsets", path, name);
     const JsonValue *dt = json_get(v, "dtype"), *shape = json_get(v, "shape"), *off = json_get(v, "data_offsets");
@@ -25,7 +27,8 @@ static int parse_tensor(StTensor *t, const char *name, const JsonValue *v, const
     int found = -1;
     for (int d = 0; d < ST_N_DTYPES; d++)
         if (strcmp(dt->str, dtypes[d].name) == 0) found = d;
-    if (found < 0) return error_set(err, "%s: tensor '%s': unknown dtype '%s'", path, name, dt->str);
+    if (found < 0)
+        return error_set(err, "%s: tensor '%s': unknown dtype '%s'", path, name, printable(dt->str, dt->len, dtype, sizeof dtype));
     t->dtype = (StDType)found;
     if (!shape || shape->type != JSON_ARRAY || shape->len > ST_MAX_DIMS)
         return error_set(err, "%s: tensor '%s': expected \"shape\" as an array of at most %d sizes", path, name, ST_MAX_DIMS);
@@ -62,11 +65,32 @@ static int by_begin(const void *a, const void *b) {
     return strcmp(x->name, y->name);
 }
 
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every tensor name once: sorted, equal names are neighbours (n log n, so a
+ * header of a million tensors stays fast). */
+static int check_unique_names(const SafeTensors *st, const char *path, Error *err) {
+    if (st->n < 2) return 0;
+    const char **names = malloc(st->n * sizeof *names);
+    if (!names) return error_set(err, "%s: out of memory", path);
+    for (size_t i = 0; i < st->n; i++) names[i] = st->tensors[i].name;
+    qsort(names, st->n, sizeof *names, by_name);
+    int rc = 0;
+    for (size_t i = 1; i < st->n && rc == 0; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            rc = error_set(err, "%s: tensor '%s' appears twice", path, printable(names[i], strlen(names[i]), (char[160]){0}, 160));
+    free(names);
+    return rc;
+}
+
 static int check_metadata(const JsonValue *v, const char *path, Error *err) {
     if (v->type != JSON_OBJECT) return error_set(err, "%s: __metadata__: expected a map of strings", path);
     for (size_t i = 0; i < v->len; i++)
         if (v->items[i].type != JSON_STRING)
-            return error_set(err, "%s: __metadata__: value of '%s' is %s, expected a string", path, v->keys[i],
+            return error_set(err, "%s: __metadata__: value of '%s' is %s, expected a string", path,
+                             printable(v->keys[i], v->key_lens[i], (char[160]){0}, 160),
                              json_type_name(v->items[i].type));
     return 0;
 }
@@ -105,15 +129,17 @@ int safetensors_parse(SafeTensors *st, const unsigned char *file, size_t file_le
     /* The tensors, in file order, must tile [0, data_len) exactly. */
     qsort(st->tensors, st->n, sizeof *st->tensors, by_begin);
     size_t at = 0;
+    char nm[160];
     for (size_t i = 0; i < st->n; i++) {
         StTensor *t = &st->tensors[i];
+        printable(t->name, strlen(t->name), nm, sizeof nm);
         if (t->begin != at) {
-            if (t->begin < at) error_set(err, "%s: tensor '%s' overlaps the tensor before it (begins at %zu, previous ends at %zu)", path, t->name, t->begin, at);
-            else error_set(err, "%s: gap of %zu bytes before tensor '%s' (data_offsets must tile the data section)", path, t->begin - at, t->name);
+            if (t->begin < at) error_set(err, "%s: tensor '%s' overlaps the tensor before it (begins at %zu, previous ends at %zu)", path, nm, t->begin, at);
+            else error_set(err, "%s: gap of %zu bytes before tensor '%s' (data_offsets must tile the data section)", path, t->begin - at, nm);
             goto done;
         }
         if (t->end > st->data_len) {
-            error_set(err, "%s: tensor '%s' ends at byte %zu, past the data section (%zu bytes)", path, t->name, t->end, st->data_len);
+            error_set(err, "%s: tensor '%s' ends at byte %zu, past the data section (%zu bytes)", path, nm, t->end, st->data_len);
             goto done;
         }
         t->data = st->data + t->begin;
@@ -124,12 +150,7 @@ int safetensors_parse(SafeTensors *st, const unsigned char *file, size_t file_le
                   path, st->data_len - at, st->data_len, at);
         goto done;
     }
-    for (size_t i = 1; i < st->n; i++)  /* equal names would sort next to each other only by begin: check all */
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(st->tensors[i].name, st->tensors[j].name) == 0) {
-                error_set(err, "%s: tensor '%s' appears twice", path, st->tensors[i].name);
-                goto done;
-            }
+    if (check_unique_names(st, path, err)) goto done;
     rc = 0;
 done:
     json_free(&hdr);
@@ -213,7 +234,8 @@ int st_to_float(float *out, const StTensor *t, const char *path, Error *err) {
         for (size_t i = 0; i < t->numel; i++) out[i] = bf16_to_float((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
         return 0;
     default:
-        return error_set(err, "%s: tensor '%s' has dtype %s, expected F32, F16 or BF16", path, t->name, st_dtype_name(t->dtype));
+        return error_set(err, "%s: tensor '%s' has dtype %s, expected F32, F16 or BF16", path,
+                         printable(t->name, strlen(t->name), (char[160]){0}, 160), st_dtype_name(t->dtype));
     }
 }
 

@@ -268,13 +268,15 @@ static int vocab_from_json(Tokenizer *t, const JsonValue *root, const char *path
         long id;
         if (json_as_long(&root->items[i], 0, (long)n - 1, &id) != 0) {
             free(member_of);
-            return error_set(err, "%s: token \"%s\": expected an integer id in [0, %zu]", path, root->keys[i], n - 1);
+            return error_set(err, "%s: token \"%s\": expected an integer id in [0, %zu]", path,
+                             printable(root->keys[i], root->key_lens[i], (char[160]){0}, 160), n - 1);
         }
         if (member_of[id] != (size_t)-1) {
             size_t first = member_of[id];
             free(member_of);
-            return error_set(err, "%s: id %ld is given to both \"%s\" and \"%s\"", path, id, root->keys[first],
-                             root->keys[i]);
+            return error_set(err, "%s: id %ld is given to both \"%s\" and \"%s\"", path, id,
+                             printable(root->keys[first], root->key_lens[first], (char[160]){0}, 160),
+                             printable(root->keys[i], root->key_lens[i], (char[160]){0}, 160));
         }
         member_of[id] = i;
         str_index_put(index, root->keys[i], root->key_lens[i], (int)id);
@@ -291,7 +293,7 @@ static int vocab_from_json(Tokenizer *t, const JsonValue *root, const char *path
         if (k < 0) {
             free(member_of);
             return error_set(err, "%s: token \"%s\" (id %zu): U+%04X is not one of GPT-2's 256 byte characters",
-                             path, root->keys[m], id, (unsigned)bad);
+                             path, printable(root->keys[m], root->key_lens[m], (char[160]){0}, 160), id, (unsigned)bad);
         }
         t->offsets[id] = used;
         used += (size_t)k;
@@ -329,21 +331,23 @@ static int load_vocab(Tokenizer *t, const char *dir, JsonValue *root, StrIndex *
 static int parse_merge_line(Tokenizer *t, const StrIndex *index, const char *line, size_t n, char *scratch,
                             const char *path, int line_no, int rank, Error *err) {
     const char *sp = memchr(line, ' ', n);
+    char shown[160];  /* the line or token as the message shows it: control bytes escaped */
     if (!sp || sp == line || sp == line + n - 1 || memchr(sp + 1, ' ', (size_t)(line + n - sp - 1)))
-        return error_set(err, "%s:%d: expected two tokens separated by one space, got '%.*s'", path, line_no,
-                         (int)(n > 200 ? 200 : n), line);
+        return error_set(err, "%s:%d: expected two tokens separated by one space, got '%s'", path, line_no,
+                         printable(line, n, shown, sizeof shown));
     size_t ln = (size_t)(sp - line), rn = n - ln - 1;
     int left = str_index_get(index, line, ln), right = str_index_get(index, sp + 1, rn);
     if (left < 0)
-        return error_set(err, "%s:%d: token '%.*s' is not in vocab.json", path, line_no, (int)ln, line);
+        return error_set(err, "%s:%d: token '%s' is not in vocab.json", path, line_no, printable(line, ln, shown, sizeof shown));
     if (right < 0)
-        return error_set(err, "%s:%d: token '%.*s' is not in vocab.json", path, line_no, (int)rn, sp + 1);
+        return error_set(err, "%s:%d: token '%s' is not in vocab.json", path, line_no,
+                         printable(sp + 1, rn, shown, sizeof shown));
     memcpy(scratch, line, ln);
     memcpy(scratch + ln, sp + 1, rn);
     int merged = str_index_get(index, scratch, ln + rn);
     if (merged < 0)
-        return error_set(err, "%s:%d: merged token '%.*s' is not in vocab.json", path, line_no, (int)(ln + rn),
-                         scratch);
+        return error_set(err, "%s:%d: merged token '%s' is not in vocab.json", path, line_no,
+                         printable(scratch, ln + rn, shown, sizeof shown));
     merge_put(t, left, right, merged, rank);
     return 0;
 }

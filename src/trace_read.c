@@ -678,8 +678,8 @@ static int read_steps(Reader *r, const JsonValue *root, TraceDoc *d) {
 }
 
 static int read_result(Reader *r, const JsonValue *o, TraceDoc *d) {
-    static const char *const reasons[] = {"eos", "max_new_tokens", "context_full", NULL};
-    return get_enum(r, o, "stop_reason", reasons, "one of eos, max_new_tokens, context_full", &d->stop_reason) ||
+    static const char *const reasons[] = {"eos", "max_new_tokens", "context_full", "interrupted", NULL};
+    return get_enum(r, o, "stop_reason", reasons, "one of eos, max_new_tokens, context_full, interrupted", &d->stop_reason) ||
            read_array_of(r, o, "sequences", sizeof *d->sequences, read_beam, (void **)&d->sequences, &d->n_sequences)
                ? -1 : 0;
 }

@@ -86,6 +86,22 @@ int path_join(char *out, size_t n, const char *dir, const char *name, Error *err
     return 0;
 }
 
+const char *printable(const char *s, size_t len, char *buf, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int wide = c < 0x20 || c == 0x7f;
+        if (k + (wide ? 4 : 1) + 4 > n) {  /* room for "..." and the NUL */
+            if (n >= 4) { memcpy(buf + k, "...", 3); k += 3; }
+            break;
+        }
+        if (wide) k += (size_t)snprintf(buf + k, n - k, "\\x%02x", c);
+        else buf[k++] = (char)c;
+    }
+    if (n > 0) buf[k < n ? k : n - 1] = '\0';
+    return buf;
+}
+
 int parse_id_list(const char *s, int vocab, const char *what, int **ids, int *n, Error *err) {
     size_t cap = 1;
     for (const char *p = s; *p; p++) cap += *p == ',';

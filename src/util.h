@@ -44,6 +44,12 @@ void atomic_abort(AtomicFile *af);
 /* Joins dir and name into out (size n). Returns -1 when it does not fit. */
 int path_join(char *out, size_t n, const char *dir, const char *name, Error *err);
 
+/* Copies s into buf (size n) with every byte below 0x20 and 0x7f written as
+ * \xNN, cut with "..." when it does not fit; returns buf.  For quoting a
+ * name read from a file in a one-line message: a tensor called "a\nb" or
+ * holding terminal escapes cannot break the line or drive the terminal. */
+const char *printable(const char *s, size_t len, char *buf, size_t n);
+
 /* Parses comma-separated token ids, each in [0, vocab) (vocab <= 0: any
  * non-negative int).  *ids is malloc'ed.  `what` names the source in the
  * message: "--ids: expected comma-separated token ids in [0, V), got '...'". */
