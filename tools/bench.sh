@@ -10,6 +10,7 @@ OUT=${OUT:-docs/bench.md}
 REPEAT=${REPEAT:-3}
 if [ ! -f "$MODEL/model.safetensors" ]; then
     echo "bench: writing a GPT-2 124M-shaped checkpoint to $MODEL (once)"
+    mkdir -p "$(dirname "$MODEL")"
     "$ARGEN" init --preset gpt2 --seed 1 --out "$MODEL"
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
