@@ -389,14 +389,22 @@ void jw_int(JsonWriter *w, long long v) { before_item(w); fprintf(w->f, "%lld", 
 void jw_bool(JsonWriter *w, int v) { before_item(w); fputs(v ? "true" : "false", w->f); }
 void jw_null(JsonWriter *w) { before_item(w); fputs("null", w->f); }
 
+/* Writes v with prec significant digits into buf; 1 when it reads back as the same float. */
+static int roundtrips(char *buf, size_t n, int prec, double v) {
+    snprintf(buf, n, "%.*g", prec, v);
+    return (float)strtod(buf, NULL) == (float)v;
+}
+
 void jw_float(JsonWriter *w, double v) {
     before_item(w);
     if (!isfinite(v)) { fputs("null", w->f); return; }
-    /* %.9g round-trips every float32; print the shortest of 6..9 digits that does. */
+    /* The shortest of 6..9 significant digits that reads back as the same
+     * float32 (9 always do).  If p digits round-trip, p + 1 do too, so a
+     * binary search over {6, 7, 8, 9} takes two tries instead of up to four. */
+    v = (float)v;  /* from here exactly a float, so the round-trip test is monotonic in the digits */
     char buf[32];
-    for (int prec = 6; prec <= 9; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if ((float)strtod(buf, NULL) == (float)v) break;
-    }
+    int prec = roundtrips(buf, sizeof buf, 7, v) ? (roundtrips(buf, sizeof buf, 6, v) ? 6 : 7)
+                                                : (roundtrips(buf, sizeof buf, 8, v) ? 8 : 9);
+    snprintf(buf, sizeof buf, "%.*g", prec, v);
     fputs(buf, w->f);
 }

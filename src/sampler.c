@@ -51,8 +51,8 @@ int selection_init(Selection *sel, int V, Error *err) {
     sel->probs = malloc(n * sizeof *sel->probs);
     sel->order = malloc(n * sizeof *sel->order);
     sel->seen = malloc(n);
-    sel->ranked = malloc(n * sizeof *sel->ranked);
-    if (!sel->penalized || !sel->scaled || !sel->probs || !sel->order || !sel->seen || !sel->ranked) {
+    sel->sort_keys = malloc(2 * n * sizeof *sel->sort_keys);
+    if (!sel->penalized || !sel->scaled || !sel->probs || !sel->order || !sel->seen || !sel->sort_keys) {
         selection_free(sel);
         return error_set(err, "sampler: out of memory for a vocabulary of %d", V);
     }
@@ -65,7 +65,7 @@ void selection_free(Selection *sel) {
     free(sel->probs);
     free(sel->order);
     free(sel->seen);
-    free(sel->ranked);
+    free(sel->sort_keys);
     memset(sel, 0, sizeof *sel);
 }
 
@@ -106,16 +106,33 @@ double softmax_entropy(float *probs, const float *x, int V) {
     return H;
 }
 
-static int ranked_desc(const void *a, const void *b) {
-    const RankedToken *x = a, *y = b;
-    if (x->value != y->value) return x->value > y->value ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
+/* A float's bits as an unsigned key whose ascending order is the floats'
+ * descending order (-0 counts as +0, so they tie like equal values). */
+static uint32_t descending_key(float x) {
+    if (x == 0.0f) x = 0.0f;
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);  /* ascending order of the floats */
+    return ~u;
 }
 
-void sort_by_logit(int *order, RankedToken *scratch, const float *x, int V) {
-    for (int v = 0; v < V; v++) { scratch[v].value = x[v]; scratch[v].id = v; }
-    qsort(scratch, (size_t)V, sizeof *scratch, ranked_desc);
-    for (int v = 0; v < V; v++) order[v] = scratch[v].id;
+/* Least-significant-digit radix sort of (key << 32 | id), one byte of the key
+ * per pass.  Each pass is stable and the items start in id order, so equal
+ * keys stay in id order: ties go to the lower id, as a comparison sort on
+ * (value, id) would put them. */
+void sort_by_logit(int *order, uint64_t *scratch, const float *x, int V) {
+    uint64_t *a = scratch, *b = scratch + V;
+    for (int v = 0; v < V; v++) a[v] = (uint64_t)descending_key(x[v]) << 32 | (uint32_t)v;
+    for (int shift = 32; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (int v = 0; v < V; v++) count[((a[v] >> shift) & 0xff) + 1]++;
+        for (int d = 0; d < 256; d++) count[d + 1] += count[d];
+        for (int v = 0; v < V; v++) b[count[(a[v] >> shift) & 0xff]++] = a[v];
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    for (int v = 0; v < V; v++) order[v] = (int)(a[v] & 0xffffffffu);
 }
 
 int argmax_token(const float *x, int V) {
@@ -198,7 +215,7 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
         return sel->chosen;
     }
     sel->entropy = softmax_entropy(sel->probs, sel->scaled, V);
-    sort_by_logit(sel->order, sel->ranked, sel->scaled, V);
+    sort_by_logit(sel->order, sel->sort_keys, sel->scaled, V);
     sel->sorted = 1;
     if (greedy) {
         sel->n_top_k = sel->n_top_p = sel->n_kept = 1;

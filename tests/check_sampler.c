@@ -16,11 +16,43 @@ static void logits_of(float *x, const double *p, int n) {
     for (int i = 0; i < n; i++) x[i] = (float)log(p[i]);
 }
 
+/* The reference order: a comparison sort on (value descending, id ascending). */
+typedef struct { float value; int id; } Pair;
+static int pair_desc(const void *a, const void *b) {
+    const Pair *x = a, *y = b;
+    if (x->value != y->value) return x->value > y->value ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+START_TEST(test_radix_sort_matches_comparison_sort) {
+    /* Many ties (values from a small set), both zeros, infinities, tiny and huge values. */
+    enum { N = 5000 };
+    static float x[N];
+    static int order[N];
+    static uint64_t scratch[2 * N];
+    static Pair ref[N];
+    const float pool[] = {0.0f, -0.0f, 1.5f, -1.5f, 3e38f, -3e38f, 1e-40f, -1e-40f, (float)INFINITY, -(float)INFINITY, 7.25f};
+    Rng r;
+    rng_seed(&r, 9, 0);
+    for (int trial = 0; trial < 4; trial++) {
+        for (int v = 0; v < N; v++) {
+            uint32_t u = rng_u32(&r);
+            x[v] = trial % 2 ? pool[u % (sizeof pool / sizeof pool[0])] : (rng_uniform(&r) - 0.5f) * (float)(1 << (u % 20));
+            ref[v].value = x[v] == 0.0f ? 0.0f : x[v];
+            ref[v].id = v;
+        }
+        qsort(ref, N, sizeof ref[0], pair_desc);
+        sort_by_logit(order, scratch, x, N);
+        for (int v = 0; v < N; v++) ck_assert_msg(order[v] == ref[v].id, "trial %d rank %d: %d, want %d", trial, v, order[v], ref[v].id);
+    }
+}
+END_TEST
+
 START_TEST(test_sort_ties_lower_id) {
     /* values 1,3,3,3,0: the three 3s keep id order 1,2,3, then 0, then 4 */
     float x[5] = {1, 3, 3, 3, 0};
     int order[5];
-    RankedToken scratch[5];
+    uint64_t scratch[10];
     sort_by_logit(order, scratch, x, 5);
     int want[5] = {1, 2, 3, 0, 4};
     for (int i = 0; i < 5; i++) ck_assert_int_eq(order[i], want[i]);
@@ -267,6 +299,7 @@ static Suite *sampler_suite(void) {
     Suite *s = suite_create("sampler");
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_sort_ties_lower_id);
+    tcase_add_test(core, test_radix_sort_matches_comparison_sort);
     tcase_add_test(core, test_top_k_exactly_k);
     tcase_add_test(core, test_top_p_smallest_prefix);
     tcase_add_test(core, test_min_p);

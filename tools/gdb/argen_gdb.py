@@ -21,7 +21,7 @@ What prints differently (see docs/debugging.md):
   Selection         the top-N table: rank, id, token text, logits, probability,
                     cumulative, which rule cut it; then the draw and the choice.
   Generator         step, context tokens with their text, stop reason.
-  GPT2, Param, Tokenizer, RankedToken   one-line summaries.
+  GPT2, Param, Tokenizer   one-line summaries.
 
 Commands:  argen-tokens EXPR [N]   argen-logits [EXPR [N]]   argen-probs [SEL]
            argen-tensor EXPR DIM...   argen-kv [LAYER]   argen-model EXPR
@@ -711,19 +711,10 @@ class TokenizerPrinter:
             int(t["vocab_size"]), int(t["n_merges"]), int(t["eot_id"]))
 
 
-class RankedTokenPrinter:
-    def __init__(self, val):
-        self.val = val
-
-    def to_string(self):
-        i = int(self.val["id"])
-        return "{value %s, id %d %s}" % (fmt(float(self.val["value"])), i, TokenNamer().text(i))
-
-
 STRUCT_PRINTERS = {
     "RunState": RunStatePrinter, "LayerActs": LayerActsPrinter, "Selection": SelectionPrinter,
     "Generator": GeneratorPrinter, "GPT2": GPT2Printer, "Param": ParamPrinter,
-    "Tokenizer": TokenizerPrinter, "RankedToken": RankedTokenPrinter,
+    "Tokenizer": TokenizerPrinter,
 }
 
 
