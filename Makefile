@@ -66,6 +66,7 @@ clean:
 
 bench:
 	$(MAKE) BUILD=build/omp OMP=1 build/omp/argen
+	$(MAKE) fast
 	sh tools/bench.sh
 
 -include $(OBJ:.o=.d)

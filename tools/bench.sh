@@ -5,6 +5,7 @@
 # A benchmark, not a test: nothing in `make test` depends on these numbers.
 set -eu
 ARGEN=${ARGEN:-build/omp/argen}
+FAST=${FAST:-build/fast/argen}
 MODEL=${MODEL:-build/bench/gpt2}
 OUT=${OUT:-docs/bench.md}
 REPEAT=${REPEAT:-3}
@@ -24,10 +25,16 @@ tmp="$OUT.tmp.$$"
     echo "bytes of weights one token reads (every weight once, with the KV cache)."
     for threads in 1 2; do
         echo
-        echo "## $threads thread$( [ "$threads" = 1 ] || echo s)"
+        echo "## $threads thread$( [ "$threads" = 1 ] || echo s) (\`make OMP=1\`: the default flags, x86-64 baseline SSE2)"
         echo
         OMP_NUM_THREADS=$threads "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown
     done
+    if [ -x "$FAST" ]; then
+        echo
+        echo "## 1 thread, \`make fast\` (-march=native: AVX2 here; the same numbers, bit for bit)"
+        echo
+        "$FAST" bench --model "$MODEL" --repeat "$REPEAT" --markdown
+    fi
 } > "$tmp"
 mv "$tmp" "$OUT"
 cat "$OUT"
