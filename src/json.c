@@ -401,8 +401,13 @@ void jw_float(JsonWriter *w, double v) {
     /* The shortest of 6..9 significant digits that reads back as the same
      * float32 (9 always do).  If p digits round-trip, p + 1 do too, so a
      * binary search over {6, 7, 8, 9} takes two tries instead of up to four. */
-    v = (float)v;  /* from here exactly a float, so the round-trip test is monotonic in the digits */
     char buf[32];
+    if (!isfinite((float)v)) {  /* beyond float range: a double, written as one */
+        snprintf(buf, sizeof buf, "%.17g", v);
+        fputs(buf, w->f);
+        return;
+    }
+    v = (float)v;  /* from here exactly a float, so the round-trip test is monotonic in the digits */
     int prec = roundtrips(buf, sizeof buf, 7, v) ? (roundtrips(buf, sizeof buf, 6, v) ? 6 : 7)
                                                 : (roundtrips(buf, sizeof buf, 8, v) ? 8 : 9);
     snprintf(buf, sizeof buf, "%.*g", prec, v);
