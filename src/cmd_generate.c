@@ -378,7 +378,7 @@ static int run_beam(CmdOptions *o, PromptedModel *pm, const TraceSink *trace, Er
  * temporary file and exits, so no half-written trace is ever left.  The two
  * globals of the command: a signal handler cannot be handed a context. */
 static volatile sig_atomic_t interrupted = 0;
-static const char *abandon_on_interrupt = NULL;
+static const char *volatile abandon_on_interrupt = NULL;
 
 static void on_sigint(int sig) {
     (void)sig;
