@@ -408,8 +408,10 @@ void jw_float(JsonWriter *w, double v) {
         return;
     }
     v = (float)v;  /* from here exactly a float, so the round-trip test is monotonic in the digits */
-    int prec = roundtrips(buf, sizeof buf, 7, v) ? (roundtrips(buf, sizeof buf, 6, v) ? 6 : 7)
-                                                : (roundtrips(buf, sizeof buf, 8, v) ? 8 : 9);
-    snprintf(buf, sizeof buf, "%.*g", prec, v);
-    fputs(buf, w->f);
+    char other[32];
+    const char *out;
+    if (roundtrips(buf, sizeof buf, 7, v)) out = roundtrips(other, sizeof other, 6, v) ? other : buf;
+    else if (roundtrips(buf, sizeof buf, 8, v)) out = buf;
+    else { snprintf(buf, sizeof buf, "%.9g", v); out = buf; }
+    fputs(out, w->f);
 }
