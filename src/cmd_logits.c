@@ -7,18 +7,20 @@
 
 #include "cli.h"
 #include "json.h"
+#include "generate.h"
 #include "model.h"
 
 static const char *usage =
-    "usage: argen logits --model DIR --ids 464,2068,7586 [--all-positions] [--no-kv-cache]\n"
+    "usage: argen logits --model DIR (--ids 464,2068,7586 | --prompt TEXT) [--all-positions] [--no-kv-cache]\n"
     "Prints {\"ids\": [...], \"logits\": [...]}: the logits at the last position, or one\n"
     "row per position with --all-positions.\n"
     "By default the ids go through the KV cache one at a time, as during generation;\n"
     "--no-kv-cache runs the whole sequence in one pass under the causal mask instead.\n"
-    "The two give the same numbers: that is what the KV cache must guarantee.\n";
+    "The two give the same numbers: that is what the KV cache must guarantee.\n"
+    "--prompt needs the model folder's vocab.json and merges.txt; --ids works without.\n";
 
 int cmd_logits(int argc, char **argv) {
-    const char *cmd = "logits", *dir = NULL, *ids_arg = NULL;
+    const char *cmd = "logits", *dir = NULL, *ids_arg = NULL, *prompt = NULL;
     int all = 0, no_cache = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -27,18 +29,25 @@ int cmd_logits(int argc, char **argv) {
         else if (strcmp(a, "--no-kv-cache") == 0) no_cache = 1;
         else if (strcmp(a, "--model") == 0) { if (!(dir = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
         else if (strcmp(a, "--ids") == 0) { if (!(ids_arg = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
+        else if (strcmp(a, "--prompt") == 0) { if (!(prompt = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
         else return cli_unknown(cmd, a);
     }
     if (!dir) { fprintf(stderr, "argen logits: --model: expected a model folder (see argen logits --help)\n"); return EXIT_USAGE; }
-    if (!ids_arg) { fprintf(stderr, "argen logits: --ids: expected comma-separated token ids\n"); return EXIT_USAGE; }
-    GPT2 m;
+    if (!ids_arg == !prompt) {
+        fprintf(stderr, "argen logits: expected exactly one of --ids (comma-separated token ids) and --prompt TEXT\n");
+        return EXIT_USAGE;
+    }
+    PromptedModel pm;
     Error err;
-    if (gpt2_load(&m, dir, 0, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); return EXIT_FAIL; }
-    const GPT2Config *c = &m.config;
+    if (prompted_model_load(&pm, dir, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); return EXIT_FAIL; }
+    const GPT2 *mp = &pm.model;
+    const GPT2Config *c = &mp->config;
     int *ids = NULL, n = 0, rc = EXIT_USAGE;
     RunState s = {0};
     float *rows = NULL;
-    if (cli_ids(cmd, "--ids", ids_arg, c->vocab_size, &ids, &n)) goto done;
+    if (prompted_model_prompt(&pm, prompt, ids_arg, 1, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); goto done; }
+    ids = pm.prompt;
+    n = pm.n_prompt;
     if (n > c->n_positions) {
         fprintf(stderr, "argen logits: --ids: %d ids do not fit the context window of %d positions\n", n, c->n_positions);
         goto done;
@@ -47,18 +56,18 @@ int cmd_logits(int argc, char **argv) {
     RunOptions opt = {.max_tokens = no_cache ? n : 1, .n_ctx = n, .keep_layers = 0, .all_logits = no_cache};
     size_t V = (size_t)c->vocab_size;
     rows = malloc((size_t)n * V * sizeof *rows);
-    if (!rows || run_state_init(&s, &m, &opt, &err)) {
+    if (!rows || run_state_init(&s, mp, &opt, &err)) {
         fprintf(stderr, "argen logits: %s\n", rows ? err.msg : "out of memory");
         goto done;
     }
     if (no_cache) {
-        if (forward_pass(&m, &s, ids, n, 0, NULL, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); goto done; }
-        logits_all(&m, &s);
+        if (forward_pass(mp, &s, ids, n, 0, NULL, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); goto done; }
+        logits_all(mp, &s);
         memcpy(rows, s.logits, (size_t)n * V * sizeof *rows);
     } else {
         for (int t = 0; t < n; t++) {
-            if (forward_pass(&m, &s, &ids[t], 1, t, NULL, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); goto done; }
-            logits_final(&m, &s);
+            if (forward_pass(mp, &s, &ids[t], 1, t, NULL, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); goto done; }
+            logits_final(mp, &s);
             memcpy(rows + (size_t)t * V, s.logits, V * sizeof *rows);
         }
     }
@@ -80,9 +89,8 @@ int cmd_logits(int argc, char **argv) {
     jw_object_end(&w);
     rc = fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_FAIL;
 done:
-    free(ids);
     free(rows);
     run_state_free(&s);
-    gpt2_free(&m);
+    prompted_model_free(&pm);  /* owns ids */
     return rc;
 }

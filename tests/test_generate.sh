@@ -116,4 +116,12 @@ else
     bad "--profile: $(cat "$T/err")"
 fi
 
+# logits --prompt: the same numbers as --ids with the ids the tokenizer gives.
+if [ -f data/tiny/vocab.json ]; then
+    ids=$(printf 'Once upon a time' | "$ARGEN" tokenize --model data/tiny --json | $PY -c "import json,sys; print(','.join(map(str, json.load(sys.stdin)['ids'])))")
+    "$ARGEN" logits --model data/tiny --prompt "Once upon a time" --all-positions >"$T/lp" 2>"$T/err"
+    "$ARGEN" logits --model data/tiny --ids "$ids" --all-positions >"$T/li" 2>>"$T/err"
+    if [ -n "$ids" ] && cmp -s "$T/lp" "$T/li"; then ok "logits --prompt equals --ids $ids"; else bad "logits --prompt: $(cat "$T/err")"; fi
+fi
+
 exit $fail
