@@ -35,6 +35,26 @@ tmp="$OUT.tmp.$$"
         echo
         "$FAST" bench --model "$MODEL" --repeat "$REPEAT" --markdown
     fi
+    cat <<'NOTES'
+
+## Reading the table
+
+- **Decode** reads every weight once per token, so it is bounded by memory
+  bandwidth; each build's bound uses the bandwidth that build's own streaming
+  loop reaches (the SSE2 loop of the default build reads less per second than
+  the AVX2 loop of `make fast`, so compare a build with its own bound).
+- **Prefill** is compute-bound.  Every sum is a multiply then an add in a fixed
+  order (`-ffp-contract=off`: no fused multiply-add, so every build gives the
+  same bits); at that, the default build is near the SSE2 multiply+add peak and
+  `make fast` near the AVX2 one.  An FMA build would be faster and different.
+- **Tracing**: `summary` writes, per step, every layer and head's attention for
+  the last query and the selection table; the time goes to formatting floats as
+  their shortest round-trip decimals (`argen generate --profile` shows it as
+  "the rest").  `full` writes every intermediate tensor.
+- **Peak RSS** here is the weights (mapped) plus a run state sized for the
+  1024-token prefill (189 MB with the KV cache).  `argen generate` with a short
+  prompt peaks at about the weights alone.
+NOTES
 } > "$tmp"
 mv "$tmp" "$OUT"
 cat "$OUT"
