@@ -15,23 +15,9 @@
 
 #include "bpe_train.h"
 #include "rng.h"
+#include "testdir.h"
 #include "testutil.h"
 #include "tokenizer.h"
-
-static char *make_tmp_dir(void) {
-    char *d = malloc(64);
-    strcpy(d, "/tmp/argen-check-bpe-XXXXXX");
-    ck_assert_msg(mkdtemp(d) != NULL, "mkdtemp failed");
-    return d;
-}
-
-static void remove_tmp_dir(char *d) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/vocab.json", d); remove(path);
-    snprintf(path, sizeof path, "%s/merges.txt", d); remove(path);
-    rmdir(d);
-    free(d);
-}
 
 static char *read_out(const char *dir, const char *name) {
     char path[4096], *data;
@@ -42,16 +28,15 @@ static char *read_out(const char *dir, const char *name) {
     return data;
 }
 
-/* Trains on text and checks merges.txt word for word. */
-static char *train_expect(const char *text, int vocab_size, int want_tokens, const char *want_merges) {
-    char *d = make_tmp_dir();
+/* Trains on text into a new folder d (n bytes) and checks merges.txt word for word. */
+static void train_expect(char *d, size_t n_d, const char *text, int vocab_size, int want_tokens, const char *want_merges) {
+    temp_dir_make(d, n_d, "check_bpe");
     Error err;
     int n = bpe_train(text, strlen(text), vocab_size, d, NULL, NULL, &err);
     ck_assert_msg(n == want_tokens, "bpe_train gave %d tokens, want %d (%s)", n, want_tokens, n < 0 ? err.msg : "");
     char *merges = read_out(d, "merges.txt");
     ck_assert_msg(strcmp(merges, want_merges) == 0, "merges.txt:\n%s\nwant:\n%s", merges, want_merges);
     free(merges);
-    return d;
 }
 
 /* "ab ab ab abc" pre-tokenizes to "ab" x1, " ab" x2, " abc" x1.
@@ -59,7 +44,8 @@ static char *train_expect(const char *text, int vocab_size, int want_tokens, con
  * Then (Ġ,ab) 3, (ab,c) 1 -> merge "Ġ ab".  Then (Ġab,c) 1: nothing occurs
  * twice, so training stops at 256 + 2 + <|endoftext|> = 259 tokens. */
 START_TEST(test_hand_merges) {
-    char *d = train_expect("ab ab ab abc", 1000, 259, "#version: 0.2\na b\n\xC4\xA0 ab\n");
+    char d[64];
+    train_expect(d, sizeof d, "ab ab ab abc", 1000, 259, "#version: 0.2\na b\n\xC4\xA0 ab\n");
     char *vocab = read_out(d, "vocab.json");
     ck_assert_msg(strncmp(vocab, "{\"!\": 0, \"\\\"\": 1, \"#\": 2", 24) == 0, "vocab.json starts '%.40s'", vocab);
     ck_assert_msg(strstr(vocab, "\"ab\": 256, \"\xC4\xA0" "ab\": 257, \"<|endoftext|>\": 258}") != NULL,
@@ -79,7 +65,7 @@ START_TEST(test_hand_merges) {
     ck_assert(ids[0] == 256 && ids[1] == 257 && ids[2] == 257 && ids[3] == 257 && ids[4] == 66);
     free(ids);
     tokenizer_free(&t);
-    remove_tmp_dir(d);
+    temp_dir_remove(d);
 }
 END_TEST
 
@@ -89,11 +75,12 @@ END_TEST
  * Then (b,a) 2, (Ġa,b) 2: "Ġa" (0x20 0x61) < "b" -> "Ġa b".
  * Then (b,a) 2 -> "b a", then (Ġ,ba) 1: stop. */
 START_TEST(test_tie_rule) {
-    char *d = train_expect("ba ab ba ab", 1000, 260, "#version: 0.2\n\xC4\xA0 a\n\xC4\xA0" "a b\nb a\n");
-    remove_tmp_dir(d);
+    char d[64];
+    train_expect(d, sizeof d, "ba ab ba ab", 1000, 260, "#version: 0.2\n\xC4\xA0 a\n\xC4\xA0" "a b\nb a\n");
+    temp_dir_remove(d);
     /* The vocab size stops it after two merges: 256 + 2 + 1 = 259. */
-    d = train_expect("ba ab ba ab", 259, 259, "#version: 0.2\n\xC4\xA0 a\n\xC4\xA0" "a b\n");
-    remove_tmp_dir(d);
+    train_expect(d, sizeof d, "ba ab ba ab", 259, 259, "#version: 0.2\n\xC4\xA0 a\n\xC4\xA0" "a b\n");
+    temp_dir_remove(d);
 }
 END_TEST
 
@@ -101,18 +88,20 @@ END_TEST
  * pair) -> "a a", applied left to right: aa aa.  Then (aa,aa) 2 -> "aa aa";
  * (Ġ,aa) and then (Ġ,aaaa) occur once. */
 START_TEST(test_equal_pair) {
-    char *d = train_expect("aaaa aaaa", 1000, 259, "#version: 0.2\na a\naa aa\n");
-    remove_tmp_dir(d);
+    char d[64];
+    train_expect(d, sizeof d, "aaaa aaaa", 1000, 259, "#version: 0.2\na a\naa aa\n");
+    temp_dir_remove(d);
 }
 END_TEST
 
 /* <|endoftext|> separates documents and is never split into merges;
  * "x<|endoftext|>x" has the word "x" twice and no pair. */
 START_TEST(test_eot_separates) {
-    char *d = train_expect("xy<|endoftext|>xy", 1000, 258, "#version: 0.2\nx y\n");
-    remove_tmp_dir(d);
-    d = train_expect("", 1000, 257, "#version: 0.2\n");
-    remove_tmp_dir(d);
+    char d[64];
+    train_expect(d, sizeof d, "xy<|endoftext|>xy", 1000, 258, "#version: 0.2\nx y\n");
+    temp_dir_remove(d);
+    train_expect(d, sizeof d, "", 1000, 257, "#version: 0.2\n");
+    temp_dir_remove(d);
 }
 END_TEST
 
@@ -130,7 +119,8 @@ START_TEST(test_trained_roundtrip) {
         memcpy(text + len, w, strlen(w));
         len += strlen(w);
     }
-    char *d = make_tmp_dir();
+    char d[64];
+    temp_dir_make(d, sizeof d, "check_bpe");
     Error err;
     int n = bpe_train(text, len, 400, d, NULL, NULL, &err);
     ck_assert_msg(n > 257 && n <= 400, "bpe_train: %d (%s)", n, n < 0 ? err.msg : "");
@@ -156,7 +146,7 @@ START_TEST(test_trained_roundtrip) {
     }
     tokenizer_free(&t);
     free(text);
-    remove_tmp_dir(d);
+    temp_dir_remove(d);
 }
 END_TEST
 

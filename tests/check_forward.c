@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testdir.h"
 #include "testutil.h"
 
 #include "json.h"
@@ -180,20 +181,6 @@ static float *logits_two_chunks(const GPT2 *m, const int *ids, int T, int k) {
     return out;
 }
 
-static void make_temp_dir(char *dir, size_t n) {
-    snprintf(dir, n, "/tmp/argen_check_forward_XXXXXX");
-    ck_assert_msg(mkdtemp(dir) != NULL, "cannot create a temporary folder");
-}
-
-static void remove_model_dir(const char *dir) {
-    char path[PATH_SIZE];
-    join(path, dir, "config.json");
-    remove(path);
-    join(path, dir, "model.safetensors");
-    remove(path);
-    rmdir(dir);
-}
-
 /* ---- reference: argen against the float64 reference ---- */
 
 START_TEST(test_reference_logits) {
@@ -284,7 +271,7 @@ START_TEST(test_save_reload_identical) {
     SaveDType dtypes[2] = {f->dtype, SAVE_F32};
     for (int k = 0; k < 2; k++) {
         char dir[64];
-        make_temp_dir(dir, sizeof dir);
+        temp_dir_make(dir, sizeof dir, "check_forward");
         Error err;
         ck_assert_msg(gpt2_save(&m, dir, dtypes[k], &err) == 0, "%s", err.msg);
         GPT2 back;
@@ -300,7 +287,7 @@ START_TEST(test_save_reload_identical) {
         assert_close(after, before, (size_t)r.T * r.V, 0.0);
         free(after);
         gpt2_free(&back);
-        remove_model_dir(dir);
+        temp_dir_remove(dir);
     }
     free(before);
     gpt2_free(&m);
@@ -318,7 +305,7 @@ START_TEST(test_init_save_reload) {
     int ids[10] = {0, 22, 5, 5, 17, 3, 9, 1, 22, 11};
     float *before = logits_one_call(&m, ids, 10, 0);
     char dir[64];
-    make_temp_dir(dir, sizeof dir);
+    temp_dir_make(dir, sizeof dir, "check_forward");
     ck_assert_msg(gpt2_save(&m, dir, SAVE_F32, &err) == 0, "%s", err.msg);
     GPT2 back;
     ck_assert_msg(gpt2_load(&back, dir, 0, &err) == 0, "%s", err.msg);
@@ -329,7 +316,7 @@ START_TEST(test_init_save_reload) {
     free(after);
     gpt2_free(&back);
     gpt2_free(&m);
-    remove_model_dir(dir);
+    temp_dir_remove(dir);
 }
 END_TEST
 
@@ -371,7 +358,7 @@ START_TEST(test_misaligned_f32) {
     reference_load(&r, f->name);
     char src[PATH_SIZE], dir[64];
     join(src, DATA_DIR, f->name);
-    make_temp_dir(dir, sizeof dir);
+    temp_dir_make(dir, sizeof dir, "check_forward");
     write_misaligned_copy(src, dir);
     GPT2 m;
     Error err;
@@ -383,7 +370,7 @@ START_TEST(test_misaligned_f32) {
     } else {
         ck_assert_msg(strstr(err.msg, "align") != NULL, "misaligned file refused without saying why: %s", err.msg);
     }
-    remove_model_dir(dir);
+    temp_dir_remove(dir);
     reference_free(&r);
 }
 END_TEST

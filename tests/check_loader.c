@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testdir.h"
 #include "testutil.h"
 
 #include "model.h"
@@ -101,8 +102,7 @@ static void read_whole(const char *path, char **data, size_t *len) {
 
 /* A temporary model folder with the valid config.json, for mutated files. */
 static void make_temp_model(char *dir, size_t n) {
-    snprintf(dir, n, "/tmp/argen_check_loader_XXXXXX");
-    ck_assert_msg(mkdtemp(dir) != NULL, "cannot create a temporary folder");
+    temp_dir_make(dir, n, "check_loader");
     char src[PATH_SIZE], dst[PATH_SIZE], *text;
     size_t len;
     join(src, BAD_DIR "/valid", "config.json");
@@ -110,15 +110,6 @@ static void make_temp_model(char *dir, size_t n) {
     join(dst, dir, "config.json");
     write_file(dst, text, len);
     free(text);
-}
-
-static void remove_model_dir(const char *dir) {
-    char path[PATH_SIZE];
-    join(path, dir, "config.json");
-    remove(path);
-    join(path, dir, "model.safetensors");
-    remove(path);
-    rmdir(dir);
 }
 
 /* Loads dir both ways (in place and copied); returns how many loads
@@ -187,7 +178,7 @@ START_TEST(test_header_over_cap_in_big_file) {
     ck_assert_int_eq(gpt2_load(&m, dir, 0, &err), -1);
     ck_assert_msg(contains(err.msg, "header length") && contains(err.msg, "model.safetensors"), "message: %s", err.msg);
     ck_assert_msg(now_seconds() - t0 < 2.0, "refusing an over-long header took %.1f s", now_seconds() - t0);
-    remove_model_dir(dir);
+    temp_dir_remove(dir);
 }
 END_TEST
 
@@ -210,7 +201,7 @@ START_TEST(test_every_truncation) {
     write_file(path, text, len);
     ck_assert_int_eq(try_load(dir, "the whole file"), 2);
     free(text);
-    remove_model_dir(dir);
+    temp_dir_remove(dir);
 }
 END_TEST
 
@@ -247,7 +238,7 @@ START_TEST(test_every_header_byte) {
     ck_assert_int_gt(refused, 0);
     (void)loaded;
     free(text);
-    remove_model_dir(dir);
+    temp_dir_remove(dir);
 }
 END_TEST
 

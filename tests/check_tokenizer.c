@@ -18,6 +18,7 @@
 
 #include "json.h"
 #include "rng.h"
+#include "testdir.h"
 #include "testutil.h"
 #include "tokenizer.h"
 
@@ -65,30 +66,14 @@ static void write_tiny_vocab(const char *dir, const char *const *extra) {
     free(buf);
 }
 
-static char *make_tmp_dir(void) {
-    char *d = malloc(64);
-    strcpy(d, "/tmp/argen-check-tok-XXXXXX");
-    ck_assert_msg(mkdtemp(d) != NULL, "mkdtemp failed");
-    return d;
-}
-
-static void remove_tmp_dir(char *d) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/vocab.json", d); remove(path);
-    snprintf(path, sizeof path, "%s/merges.txt", d); remove(path);
-    rmdir(d);
-    free(d);
-}
-
 /* The tiny model of the core tests:
  *   rank 0: a b -> ab (256)   rank 1: ab c -> abc (257)   rank 2: Ġ ab -> Ġab (258)
  *   rank 3: b c -> bc (259)   rank 4: a a -> aa (260)     <|endoftext|> = 261 */
-static char *tiny_dir(void) {
-    char *d = make_tmp_dir();
+static void tiny_dir(char *d, size_t n) {
+    temp_dir_make(d, n, "check_tok");
     static const char *const extra[] = {"ab", "abc", "\xC4\xA0" "ab", "bc", "aa", "<|endoftext|>", NULL};
     write_tiny_vocab(d, extra);
     write_text(d, "merges.txt", "#version: 0.2\na b\nab c\n\xC4\xA0 ab\nb c\na a\n");
-    return d;
 }
 
 static void load_ok(Tokenizer *t, const char *dir) {
@@ -186,7 +171,8 @@ END_TEST
 /* ---- core: BPE on a tiny vocab ---- */
 
 START_TEST(test_tiny_merges) {
-    char *d = tiny_dir();
+    char d[64];
+    tiny_dir(d, sizeof d);
     Tokenizer t;
     load_ok(&t, d);
     ck_assert_int_eq(tokenizer_vocab_size(&t), 262);
@@ -219,7 +205,7 @@ START_TEST(test_tiny_merges) {
     b = tokenizer_token_bytes(&t, 188, &len);
     ck_assert(len == 1 && b[0] == 0);
     tokenizer_free(&t);
-    remove_tmp_dir(d);
+    temp_dir_remove(d);
 }
 END_TEST
 
@@ -237,7 +223,8 @@ static void log_merge(void *ctx, size_t offset, int left, int right, int merged,
 }
 
 START_TEST(test_merge_trace_order) {
-    char *d = tiny_dir();
+    char d[64];
+    tiny_dir(d, sizeof d);
     Tokenizer t;
     load_ok(&t, d);
     MergeLog log = {0, {0}, {0}};
@@ -253,7 +240,7 @@ START_TEST(test_merge_trace_order) {
     ck_assert(ids[0] == 220 && ids[1] == 257 && ids[2] == 260);
     free(ids);
     tokenizer_free(&t);
-    remove_tmp_dir(d);
+    temp_dir_remove(d);
 }
 END_TEST
 
@@ -384,12 +371,13 @@ static void roundtrip_random(Tokenizer *t, uint64_t seed, int count, size_t max_
 }
 
 START_TEST(test_roundtrip_tiny) {
-    char *d = tiny_dir();
+    char d[64];
+    tiny_dir(d, sizeof d);
     Tokenizer t;
     load_ok(&t, d);
     roundtrip_random(&t, 1234, 2000, 80);
     tokenizer_free(&t);
-    remove_tmp_dir(d);
+    temp_dir_remove(d);
 }
 END_TEST
 
@@ -417,7 +405,8 @@ static void assert_load_fails(const char *dir, const char *want1, const char *wa
 }
 
 START_TEST(test_bad_files) {
-    char *d = make_tmp_dir();
+    char d[64];
+    temp_dir_make(d, sizeof d, "check_tok");
     /* No files at all. */
     assert_load_fails(d, "vocab.json", "cannot open");
     /* vocab.json not an object. */
@@ -451,12 +440,13 @@ START_TEST(test_bad_files) {
     write_tiny_vocab(d, odd);
     write_text(d, "merges.txt", "#version: 0.2\n");
     assert_load_fails(d, "vocab.json", "U+20AC");
-    remove_tmp_dir(d);
+    temp_dir_remove(d);
 }
 END_TEST
 
 START_TEST(test_bad_vocab_ids) {
-    char *d = make_tmp_dir();
+    char d[64];
+    temp_dir_make(d, sizeof d, "check_tok");
     /* 256 entries, but two share id 0 (so one id in [0, 256) is missing). */
     char *buf = malloc(65536), *p = buf;
     p += sprintf(p, "{\"x0\": 0");
@@ -472,7 +462,7 @@ START_TEST(test_bad_vocab_ids) {
     write_text(d, "vocab.json", buf);
     assert_load_fails(d, "vocab.json", "integer id in [0, 255]");
     free(buf);
-    remove_tmp_dir(d);
+    temp_dir_remove(d);
 }
 END_TEST
 
