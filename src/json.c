@@ -386,6 +386,12 @@ void jw_key(JsonWriter *w, const char *key) {
 void jw_string(JsonWriter *w, const char *s) { jw_string_n(w, s, strlen(s)); }
 void jw_string_n(JsonWriter *w, const char *s, size_t n) { before_item(w); json_write_string(w->f, s, n); }
 void jw_int(JsonWriter *w, long long v) { before_item(w); fprintf(w->f, "%lld", v); }
+void jw_double(JsonWriter *w, double v) {
+    before_item(w);
+    if (!isfinite(v)) { fputs("null", w->f); return; }
+    fprintf(w->f, "%.17g", v);
+}
+
 void jw_bool(JsonWriter *w, int v) { before_item(w); fputs(v ? "true" : "false", w->f); }
 void jw_null(JsonWriter *w) { before_item(w); fputs("null", w->f); }
 

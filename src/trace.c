@@ -377,6 +377,38 @@ static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const Samp
     jw_object_end(w);
 }
 
+/* selection.logits_top: enough of the distribution for a viewer to redo the
+ * selection with other settings.  The first K = min(V, TRACE_LOGITS_TOP)
+ * tokens in the sampler's order (by scaled logit, ties to the lower id) with
+ * their raw logits; the log-mass of the other V - K penalized logits at T = 1;
+ * and log_z, the sampler's own normalizer log sum exp(scaled - max) over the
+ * whole vocabulary, so the run's own probabilities come out bit for bit. */
+#define TRACE_LOGITS_TOP 256
+static void jt_logits_top(JsonWriter *w, const Selection *sel, const float *raw) {
+    int K = sel->V < TRACE_LOGITS_TOP ? sel->V : TRACE_LOGITS_TOP;
+    float max = sel->scaled[sel->order[0]];
+    double sum = 0, rest_max = -INFINITY, rest = 0;
+    for (int v = 0; v < sel->V; v++) sum += exp((double)sel->scaled[v] - max);
+    for (int r = K; r < sel->V; r++)
+        if (sel->penalized[sel->order[r]] > rest_max) rest_max = sel->penalized[sel->order[r]];
+    for (int r = K; r < sel->V; r++) rest += exp((double)sel->penalized[sel->order[r]] - rest_max);
+    jw_key(w, "logits_top");
+    jw_object_begin(w);
+    jw_key(w, "ids");
+    jw_array_begin(w);
+    for (int r = 0; r < K; r++) jw_int(w, sel->order[r]);
+    jw_array_end(w);
+    jw_key(w, "logits");
+    jw_array_begin(w);
+    for (int r = 0; r < K; r++) jw_float(w, raw[sel->order[r]]);
+    jw_array_end(w);
+    jw_key(w, "rest_count"); jw_int(w, sel->V - K);
+    jw_key(w, "rest_logsumexp");
+    if (K < sel->V) jw_double(w, rest_max + log(rest)); else jw_null(w);
+    jw_key(w, "log_z"); jw_double(w, log(sum));
+    jw_object_end(w);
+}
+
 static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings *cfg, const Alternatives *alt,
                          const float *raw) {
     JsonTrace *jt = ctx;
@@ -406,6 +438,7 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
         cum += sel->probs[sel->order[r]];
     }
     jw_array_end(w);
+    if (sel->sorted) jt_logits_top(w, sel, raw);
     jw_object_end(w);
 }
 
