@@ -96,6 +96,11 @@ gpt2-tokenizer:
 tiny-model: $(ARGEN)
 	sh tools/make-tiny-model.sh data/tiny
 
+# ---- real GPT-2 from Hugging Face into models/NAME (the network once; sha256-checked) ----
+.PHONY: gpt2 gpt2-medium gpt2-large gpt2-xl
+gpt2 gpt2-medium gpt2-large gpt2-xl: $(ARGEN)
+	ARGEN=$(ARGEN) sh tools/fetch-gpt2.sh $@ models/$@
+
 # ---- walkthrough (issue 8): gdb pretty-printers and the stage-by-stage walkthrough ----
 # build/debug/argen-gdb.py is what gdb auto-loads for build/debug/argen once
 # trusted (docs/debugging.md: add-auto-load-safe-path).
