@@ -120,10 +120,11 @@ static void beam_copy(Beam *dst, const Beam *src, int n_prompt) {
 /* ---- the stages of one beam step ---- */
 
 /* logp[slot] = log_softmax(penalized logits) of every live beam. */
-static int score_live_beams(BeamWork *w, const BeamModel *bm, const BeamOptions *opt, Error *err) {
+static int score_live_beams(BeamWork *w, const BeamModel *bm, const BeamOptions *opt, int step, Error *err) {
     for (int b = 0; b < w->N; b++) {
         if (!w->live_on[b]) continue;
         if (bm->next_logits(bm->ctx, b, w->live[b].ids, w->live[b].n, w->logits, err) != 0) return -1;
+        if (check_logits_finite(w->logits, w->V, "step", step, err) != 0) return -1;
         const float *x = w->logits;
         if (opt->repetition_penalty != 1.0f) {
             mark_context_tokens(w->seen, w->live[b].ids, w->live[b].n, w->V);
@@ -345,7 +346,7 @@ int beam_search(const BeamModel *bm, const BeamOptions *opt, const int *prompt, 
                 if (w.live_on[s]) add_finished(&w, &w.live[s], n_prompt, alpha, end, reasons);
             break;
         }
-        if (score_live_beams(&w, bm, opt, err) != 0) goto done;
+        if (score_live_beams(&w, bm, opt, step, err) != 0) goto done;
         int n_cand = best_extensions(&w);
         int prev_index[64];   /* the live beams as the previous step's trace listed them */
         number_live_slots(&w);

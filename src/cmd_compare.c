@@ -318,6 +318,7 @@ static int parse_options(int argc, char **argv, CompareOptions *o) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         long n;
+        Error terr;
         if (cli_is_help(a)) { fputs(usage_text, stdout); return -1; }
         if (strcmp(a, "--shared-draws") == 0) { o->shared = 1; continue; }
         if (strcmp(a, "--no-special") == 0) { o->allow_special = 0; continue; }
@@ -334,7 +335,11 @@ static int parse_options(int argc, char **argv, CompareOptions *o) {
         else if (!strcmp(a, "--markdown")) o->markdown = v;
         else if (!strcmp(a, "--seed")) { if (cli_long(cmd, a, v, 0, 0x7fffffffffffffffL, &n)) return EXIT_USAGE; o->seed = (uint64_t)n; }
         else if (!strcmp(a, "--max-new-tokens")) { if (cli_long(cmd, a, v, 1, 1024, &n)) return EXIT_USAGE; o->max_new = (int)n; }
-        else if (cli_double(cmd, a, v, 0, 0, 1e6, 0, &o->temperature)) return EXIT_USAGE;
+        else if (cli_double(cmd, a, v, 0, 0, SAMPLER_TEMPERATURE_MAX, 0, &o->temperature)) return EXIT_USAGE;
+        else if (sampler_check_temperature(o->temperature, &terr) != 0) {
+            fprintf(stderr, "argen %s: %s\n", cmd, terr.msg);
+            return EXIT_USAGE;
+        }
     }
     if (!o->model) { fprintf(stderr, "argen %s: --model: expected a model folder\n", cmd); return EXIT_USAGE; }
     if (!o->prompt == !o->ids) { fprintf(stderr, "argen %s: --prompt: expected exactly one of --prompt TEXT or --ids LIST\n", cmd); return EXIT_USAGE; }

@@ -81,7 +81,9 @@ static int parse_value_option(const char *cmd, const char *a, const char *v, Cmd
         s->strategy = st;
         o->strategy_given = 1;
     } else if (strcmp(a, "--temperature") == 0) {
-        if (cli_double(cmd, a, v, 0, 0, 1e6, 0, &d)) return EXIT_USAGE;
+        Error terr;
+        if (cli_double(cmd, a, v, 0, 0, SAMPLER_TEMPERATURE_MAX, 0, &d)) return EXIT_USAGE;
+        if (sampler_check_temperature(d, &terr) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, terr.msg); return EXIT_USAGE; }
         s->temperature = (float)d;
     } else if (strcmp(a, "--top-k") == 0) {
         if (cli_long(cmd, a, v, 1, 0x7fffffffL, &o->top_k)) return EXIT_USAGE;

@@ -41,6 +41,7 @@ int generator_init(Generator *g, const GPT2 *m, const GenerateOptions *opt,
     memset(g, 0, sizeof *g);
     const GPT2Config *c = &m->config;
     if (check_prompt(c, prompt, n_prompt, err) != 0) return -1;
+    if (sampler_check_temperature(opt->sampling.temperature, err) != 0) return -1;
     g->model = m;
     g->opt = *opt;
     g->n_prompt = n_prompt;
@@ -154,6 +155,7 @@ int generate_step(Generator *g, const TraceSink *trace, int *token, Error *err) 
     if (trace && trace->step_begin) trace->step_begin(trace->ctx, g->step, g->ids, g->n_ids);
     if (forward_new_tokens(g, trace, err) != 0) return -1;
     const float *logits = project_to_logits(g, trace);
+    if (check_logits_finite(logits, g->model->config.vocab_size, "step", g->step, err) != 0) return -1;
     *token = select_token(g, logits, u, trace);
     append_token(g, *token, trace);
     return 0;
@@ -202,6 +204,7 @@ int prompted_model_load(PromptedModel *pm, const char *dir, Error *err) {
             prompted_model_free(pm);
             return -1;
         }
+        if (tokenizer_pad(&pm->tok, pm->model.config.vocab_size, err) != 0) { prompted_model_free(pm); return -1; }
     }
     return 0;
 }

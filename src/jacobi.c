@@ -86,7 +86,9 @@ int jacobi_pass(JacobiDecoder *jd, int n, unsigned char *changed, int *n_changed
     *n_changed = 0;
     for (int i = 0; i < n; i++) {
         /* row i predicts position p+i; ties toward the lower id, as greedy */
-        int best = argmax_token(jd->state.logits + (size_t)i * (size_t)V, V);
+        const float *row = jd->state.logits + (size_t)i * (size_t)V;
+        if (check_logits_finite(row, V, "step", jd->generated + i, err) != 0) return -1;
+        int best = argmax_token(row, V);
         changed[i] = best != jd->guess[i];
         *n_changed += changed[i];
         jd->guess[i] = best;

@@ -509,6 +509,15 @@ void logits_final(const GPT2 *m, RunState *s) {
     logits_from_hidden(m, s, last);
 }
 
+int check_logits_finite(const float *logits, int V, const char *where, int at, Error *err) {
+    for (int v = 0; v < V; v++)
+        if (!isfinite(logits[v]))
+            return error_set(err, "%s %d: the logit of vocabulary id %d is %s: expected finite logits "
+                             "(the model's weights or activations are not finite)",
+                             where, at, v, isnan(logits[v]) ? "nan" : logits[v] > 0 ? "inf" : "-inf");
+    return 0;
+}
+
 void logits_all(const GPT2 *m, RunState *s) {
     const GPT2Config *c = &m->config;
     double t0 = s->times ? now_seconds() : 0;

@@ -200,4 +200,11 @@ void logits_from_hidden(const GPT2 *m, RunState *s, const float *h);
 /* Logits at every position of the last call: s->logits[t*V..], needs all_logits. */
 void logits_all(const GPT2 *m, RunState *s);
 
+/* NaN or infinite weights (or an activation that overflowed) give NaN or
+ * infinite logits, which no strategy can turn into a token honestly (greedy
+ * would pick id 0, sampling the last id).  One pass over a row of V logits:
+ * returns -1 with "WHERE AT: the logit of vocabulary id I is nan: ..."
+ * naming the first non-finite id, 0 when every logit is finite. */
+int check_logits_finite(const float *logits, int V, const char *where, int at, Error *err);
+
 #endif

@@ -29,6 +29,12 @@ const char *cut_rule_name(CutRule r) {
     }
 }
 
+int sampler_check_temperature(double T, Error *err) {
+    if (T == 0 || (T >= SAMPLER_TEMPERATURE_MIN && T <= SAMPLER_TEMPERATURE_MAX)) return 0;
+    return error_set(err, "--temperature: expected 0 (greedy) or a number in [%g, %g], got %g",
+                     SAMPLER_TEMPERATURE_MIN, SAMPLER_TEMPERATURE_MAX, T);
+}
+
 void sampler_defaults(SamplerSettings *s, Strategy strategy) {
     s->strategy = strategy;
     s->temperature = 1.0f;

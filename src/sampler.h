@@ -52,6 +52,16 @@ typedef struct {
     float length_penalty;     /* beam score = sum logprob / len^length_penalty (HF default 1) */
 } SamplerSettings;
 
+/* The temperatures argen accepts: 0 (greedy) or T in [SAMPLER_TEMPERATURE_MIN,
+ * SAMPLER_TEMPERATURE_MAX].  The lower bound keeps 1/T and logits/T finite
+ * and far from float's limits (a denormal T such as 1e-40 makes 1/T
+ * infinite and the scaled logits inf or NaN): below 1e-6 sampling is greedy
+ * in all but name anyway.  Returns -1 with "--temperature: expected ..." when
+ * T is outside, 0 otherwise. */
+#define SAMPLER_TEMPERATURE_MIN 1e-6
+#define SAMPLER_TEMPERATURE_MAX 1e6
+int sampler_check_temperature(double T, Error *err);
+
 /* Defaults of a strategy: T=1, top-k 40 for top-k, top-p 0.9 for top-p,
  * min-p 0.05 for min-p, penalty 1, 4 beams, length penalty 1. */
 void sampler_defaults(SamplerSettings *s, Strategy strategy);

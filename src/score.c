@@ -78,6 +78,11 @@ int score_tokens(const GPT2 *m, const int *ids, int n, ScoreResult *out, size_t 
     size_t V = (size_t)c->vocab_size;
     /* Row t predicts position t+1; the last row predicts past the text and is unused. */
     for (int t = 0; t + 1 < n; t++) {
+        if (check_logits_finite(s.logits + (size_t)t * V, c->vocab_size, "position", t + 1, err) != 0) {
+            run_state_free(&s);
+            score_result_free(out);
+            return -1;
+        }
         score_row(&out->scores[t], s.logits + (size_t)t * V, c->vocab_size, ids[t + 1]);
         out->scores[t].position = t + 1;
     }

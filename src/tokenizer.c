@@ -482,6 +482,28 @@ void tokenizer_free(Tokenizer *t) {
 int tokenizer_vocab_size(const Tokenizer *t) { return t->vocab_size; }
 int tokenizer_eot_id(const Tokenizer *t) { return t->eot_id; }
 
+int tokenizer_pad(Tokenizer *t, int n_ids, Error *err) {
+    if (n_ids <= t->vocab_size) return 0;
+    char text[32];
+    size_t extra = 0;
+    for (int id = t->vocab_size; id < n_ids; id++) extra += (size_t)snprintf(text, sizeof text, TOKENIZER_PLACEHOLDER_FMT, id);
+    size_t used = t->offsets[t->vocab_size];
+    char *bytes = realloc(t->bytes, used + extra);
+    if (!bytes) return error_set(err, "tokenizer: out of memory for %d placeholder tokens", n_ids - t->vocab_size);
+    t->bytes = bytes;
+    size_t *offsets = realloc(t->offsets, ((size_t)n_ids + 1) * sizeof *offsets);
+    if (!offsets) return error_set(err, "tokenizer: out of memory for %d placeholder tokens", n_ids - t->vocab_size);
+    t->offsets = offsets;
+    for (int id = t->vocab_size; id < n_ids; id++) {
+        int k = snprintf(text, sizeof text, TOKENIZER_PLACEHOLDER_FMT, id);
+        memcpy(t->bytes + used, text, (size_t)k);
+        used += (size_t)k;
+        t->offsets[id + 1] = used;
+    }
+    t->vocab_size = n_ids;
+    return 0;
+}
+
 const char *tokenizer_token_bytes(const Tokenizer *t, int id, size_t *len) {
     if (id < 0 || id >= t->vocab_size) return NULL;
     *len = t->offsets[id + 1] - t->offsets[id];

@@ -79,6 +79,15 @@ int tokenizer_eot_id(const Tokenizer *t);   /* id of <|endoftext|>, or -1 */
 int tokenizer_encode(Tokenizer *t, const char *text, size_t len, int allow_special, int **ids, int *n,
                      Error *err);
 
+/* Model vocabularies are often padded past the tokenizer's (to a multiple
+ * of 64 or 128): the extra ids have a row in wte but no text.  Gives each id
+ * in [vocab.json's size, n_ids) the printable text "<|id N|>", so that every
+ * generated id has text wherever text is produced (terminal, JSON, traces).
+ * The encoder never produces these ids.  Nothing to do when n_ids is not
+ * larger; fails only when out of memory (the tokenizer is then unchanged). */
+#define TOKENIZER_PLACEHOLDER_FMT "<|id %d|>"
+int tokenizer_pad(Tokenizer *t, int n_ids, Error *err);
+
 /* The raw bytes a token stands for (not the vocab.json form).  Not
  * NUL-terminated.  NULL if id is out of range. */
 const char *tokenizer_token_bytes(const Tokenizer *t, int id, size_t *len);
