@@ -43,6 +43,10 @@ int cmd_init(int argc, char **argv) {
     const char *cmd = "init", *out = NULL, *tok_dir = NULL;
     GPT2Config c = {.n_embd = 64, .n_head = 2, .n_layer = 2, .n_positions = 1024, .vocab_size = 50257,
                     .layer_norm_epsilon = 1e-5f, .bos_token_id = -1, .eos_token_id = -1};
+    /* The shape options given explicitly (0 = not given): they win over
+     * --preset wherever they stand on the command line. */
+    GPT2Config given = {0};
+    const Preset *preset = NULL;
     long seed = 1234, v;
     int untied = 0;
     SaveDType dtype = SAVE_F32;
@@ -59,14 +63,13 @@ int cmd_init(int argc, char **argv) {
             for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++)
                 if (strcmp(val, presets[k].name) == 0) p = &presets[k];
             if (!p) { fprintf(stderr, "argen init: --preset: expected gpt2, gpt2-medium, gpt2-large or gpt2-xl, got '%s'\n", val); return EXIT_USAGE; }
-            c.n_layer = p->layers; c.n_head = p->heads; c.n_embd = p->embd;
-            c.vocab_size = 50257; c.n_positions = 1024;
+            preset = p;
         }
-        else if (strcmp(a, "--layers") == 0) { if (cli_long(cmd, a, val, 1, 1024, &v)) return EXIT_USAGE; c.n_layer = (int)v; }
-        else if (strcmp(a, "--heads") == 0) { if (cli_long(cmd, a, val, 1, 1024, &v)) return EXIT_USAGE; c.n_head = (int)v; }
-        else if (strcmp(a, "--embd") == 0) { if (cli_long(cmd, a, val, 1, 65536, &v)) return EXIT_USAGE; c.n_embd = (int)v; }
-        else if (strcmp(a, "--vocab") == 0) { if (cli_long(cmd, a, val, 1, 1 << 24, &v)) return EXIT_USAGE; c.vocab_size = (int)v; }
-        else if (strcmp(a, "--positions") == 0) { if (cli_long(cmd, a, val, 1, 1 << 20, &v)) return EXIT_USAGE; c.n_positions = (int)v; }
+        else if (strcmp(a, "--layers") == 0) { if (cli_long(cmd, a, val, 1, 1024, &v)) return EXIT_USAGE; given.n_layer = (int)v; }
+        else if (strcmp(a, "--heads") == 0) { if (cli_long(cmd, a, val, 1, 1024, &v)) return EXIT_USAGE; given.n_head = (int)v; }
+        else if (strcmp(a, "--embd") == 0) { if (cli_long(cmd, a, val, 1, 65536, &v)) return EXIT_USAGE; given.n_embd = (int)v; }
+        else if (strcmp(a, "--vocab") == 0) { if (cli_long(cmd, a, val, 1, 1 << 24, &v)) return EXIT_USAGE; given.vocab_size = (int)v; }
+        else if (strcmp(a, "--positions") == 0) { if (cli_long(cmd, a, val, 1, 1 << 20, &v)) return EXIT_USAGE; given.n_positions = (int)v; }
         else if (strcmp(a, "--seed") == 0) { if (cli_long(cmd, a, val, 0, 2147483647L, &seed)) return EXIT_USAGE; }
         else if (strcmp(a, "--dtype") == 0) {
             if (strcmp(val, "f32") == 0) dtype = SAVE_F32;
@@ -76,6 +79,15 @@ int cmd_init(int argc, char **argv) {
         }
         else return cli_unknown(cmd, a);
     }
+    if (preset) {
+        c.n_layer = preset->layers; c.n_head = preset->heads; c.n_embd = preset->embd;
+        c.vocab_size = 50257; c.n_positions = 1024;
+    }
+    if (given.n_layer) c.n_layer = given.n_layer;
+    if (given.n_head) c.n_head = given.n_head;
+    if (given.n_embd) c.n_embd = given.n_embd;
+    if (given.vocab_size) c.vocab_size = given.vocab_size;
+    if (given.n_positions) c.n_positions = given.n_positions;
     if (!out) { fprintf(stderr, "argen init: --out: expected a folder to write (see argen init --help)\n"); return EXIT_USAGE; }
     if (c.n_embd % c.n_head != 0) {
         fprintf(stderr, "argen init: --embd %d is not divisible by --heads %d\n", c.n_embd, c.n_head);
