@@ -340,7 +340,8 @@ int beam_search(const BeamModel *bm, const BeamOptions *opt, const int *prompt, 
         for (int s = 0; s < N; s++) any_live |= w.live_on[s];
         if (!any_live || search_is_done(&w, n_prompt, alpha)) break;   /* the finished ones win */
         StopReason end = step >= opt->max_new_tokens ? STOP_MAX_NEW_TOKENS
-                       : n_prompt + step >= opt->max_len ? STOP_CONTEXT_FULL : STOP_NONE;
+                       : n_prompt + step >= opt->max_len ? STOP_CONTEXT_FULL
+                       : step > 0 && opt->interrupt && *opt->interrupt ? STOP_INTERRUPTED : STOP_NONE;
         if (end != STOP_NONE) {
             for (int s = 0; s < N; s++)
                 if (w.live_on[s]) add_finished(&w, &w.live[s], n_prompt, alpha, end, reasons);

@@ -1,4 +1,5 @@
 /* cli.c - see cli.h. */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "util.h"
 
@@ -57,3 +58,43 @@ int cli_unknown(const char *cmd, const char *opt) {
 }
 
 int cli_is_help(const char *s) { return strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0; }
+
+int cli_check_outputs(const char *cmd, const NamedPath *inputs, size_t n_inputs, const NamedPath *outputs,
+                      size_t n_outputs) {
+    Error err;
+    if (check_output_paths(inputs, n_inputs, outputs, n_outputs, &err) == 0) return 0;
+    fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
+    return EXIT_USAGE;
+}
+
+/* ---- stopping ---- */
+
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_stop_signal(int sig) {
+    if (!stop_signal) stop_signal = sig;   /* the first one says why */
+}
+
+void cli_catch_stop_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;   /* a read or write in progress finishes; the loop stops at its next check */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+const volatile sig_atomic_t *cli_stop_flag(void) { return &stop_signal; }
+
+int cli_exit_code(const char *cmd, int rc) {
+    if (stop_signal == SIGPIPE) return EXIT_SIGPIPE;
+    if (stop_signal == SIGINT) return EXIT_SIGINT;
+    errno = 0;
+    int flushed = fflush(stdout) == 0;
+    int saved = errno;
+    if (flushed && !ferror(stdout)) return rc;
+    if (rc != 0) return rc;   /* the command has said what went wrong first */
+    fprintf(stderr, "argen %s: standard output: write failed: %s\n", cmd, saved ? strerror(saved) : "output error");
+    return EXIT_FAIL;
+}

@@ -87,7 +87,13 @@ static int argmax(const float *x, int n) {
 }
 
 /* tokens/s of one prefill pass over T tokens */
+/* Ctrl-C: every measurement checks it first, so the bench stops at the next one. */
+static int interrupted(Error *err) {
+    return *cli_stop_flag() ? error_set(err, "interrupted") : 0;
+}
+
 static double bench_prefill(const GPT2 *m, RunState *s, const int *tokens, int T, Error *err) {
+    if (interrupted(err)) return -1;
     double t0 = now_seconds();
     if (forward_pass(m, s, tokens, T, 0, NULL, err)) return -1;
     logits_final(m, s);
@@ -96,6 +102,7 @@ static double bench_prefill(const GPT2 *m, RunState *s, const int *tokens, int T
 
 /* tokens/s generating n tokens greedily after a 1-token prompt */
 static double bench_decode(const GPT2 *m, RunState *s, int *seq, int n, int use_cache, Error *err) {
+    if (interrupted(err)) return -1;
     double t0 = now_seconds();
     for (int t = 0; t < n; t++) {
         int rc = use_cache ? forward_pass(m, s, &seq[t], 1, t, NULL, err) : forward_pass(m, s, seq, t + 1, 0, NULL, err);
@@ -109,6 +116,7 @@ static double bench_decode(const GPT2 *m, RunState *s, int *seq, int n, int use_
 /* tokens/s of the real loop (generate_run, greedy) over n new tokens after a
  * 1-token prompt, with the trace off (level TRACE_NONE) or written to path. */
 static double bench_traced(const GPT2 *m, int n, TraceLevel level, const char *path, Error *err) {
+    if (interrupted(err)) return -1;
     GenerateOptions opt;
     generate_defaults(&opt);
     opt.max_new_tokens = n;
@@ -149,6 +157,9 @@ int cmd_bench(int argc, char **argv) {
         else return cli_unknown(cmd, a);
     }
     if (!dir) { fprintf(stderr, "argen bench: --model: expected a model folder\n"); return EXIT_USAGE; }
+    const NamedPath inputs[] = {{"--model", dir}};
+    const NamedPath outputs[] = {{"--trace-file", trace_file}};
+    if (cli_check_outputs(cmd, inputs, 1, outputs, 1) != 0) return EXIT_USAGE;
     Error err;
     GPT2 m;
     double t0 = now_seconds();
@@ -225,7 +236,7 @@ int cmd_bench(int argc, char **argv) {
     row(markdown, "peak RSS", "%.1f MB (run state %.1f MB)", ru.ru_maxrss / 1024.0, s.bytes / 1e6);
     rc = 0;
 fail:
-    if (rc) fprintf(stderr, "argen bench: %s\n", err.msg);
+    if (rc && *cli_stop_flag() != SIGPIPE) fprintf(stderr, "argen bench: %s\n", err.msg);
     free(seq);
     free(prefill);
     run_state_free(&s);

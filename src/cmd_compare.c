@@ -26,7 +26,7 @@ static const char *const usage_text =
     "\n"
     "  --strategies LIST   comma-separated: greedy, sample, top-k[=K], top-p[=P], min-p[=P], beam[=N]\n"
     "                      (default greedy,top-k=40,top-p=0.9,beam=4; at most 8)\n"
-    "  --seed S            PCG32 seed (default 0)\n"
+    "  --seed S            PCG32 seed, 0..2^53 (default 0)\n"
     "  --shared-draws      every sampling strategy gets the same sequence of uniform draws\n"
     "  --temperature T     for the sampling strategies, T >= 0 (default 1)\n"
     "  --max-new-tokens N  1..1024 (default 20)\n"
@@ -113,7 +113,7 @@ static int run_sampling_column(PromptedModel *pm, Column *col, uint64_t seed, ui
     sink.level = TRACE_SUMMARY;
     sink.ctx = &cp;
     sink.selection = note_probability;
-    while (g.stop == STOP_NONE) {
+    while (g.stop == STOP_NONE && !*cli_stop_flag()) {   /* Ctrl-C: the command writes nothing */
         int tok;
         if (generate_step(&g, &sink, &tok, err) != 0) { generator_free(&g); return -1; }
         col->ids[col->n] = tok;
@@ -133,7 +133,7 @@ static int run_beam_column(PromptedModel *pm, Column *col, int max_new, Error *e
     Gpt2Beams gb;
     BeamModel bm;
     if (gpt2_beams_init(&gb, &bm, &pm->model, col->cfg.beams, n_ctx, 1, err) != 0) return -1;
-    BeamOptions bo = {col->cfg.beams, col->cfg.length_penalty, col->cfg.repetition_penalty, max_new, c->n_positions};
+    BeamOptions bo = {col->cfg.beams, col->cfg.length_penalty, col->cfg.repetition_penalty, max_new, c->n_positions, cli_stop_flag()};
     BeamResult r;
     int rc = beam_search(&bm, &bo, pm->prompt, pm->n_prompt, NULL, &r, err);
     gpt2_beams_free(&gb);
@@ -333,7 +333,7 @@ static int parse_options(int argc, char **argv, CompareOptions *o) {
         else if (!strcmp(a, "--strategies")) o->strategies = v;
         else if (!strcmp(a, "--json")) o->json = v;
         else if (!strcmp(a, "--markdown")) o->markdown = v;
-        else if (!strcmp(a, "--seed")) { if (cli_long(cmd, a, v, 0, 0x7fffffffffffffffL, &n)) return EXIT_USAGE; o->seed = (uint64_t)n; }
+        else if (!strcmp(a, "--seed")) { if (cli_long(cmd, a, v, 0, CLI_SEED_MAX, &n)) return EXIT_USAGE; o->seed = (uint64_t)n; }
         else if (!strcmp(a, "--max-new-tokens")) { if (cli_long(cmd, a, v, 1, 1024, &n)) return EXIT_USAGE; o->max_new = (int)n; }
         else if (cli_double(cmd, a, v, 0, 0, SAMPLER_TEMPERATURE_MAX, 0, &o->temperature)) return EXIT_USAGE;
         else if (sampler_check_temperature(o->temperature, &terr) != 0) {
@@ -364,6 +364,9 @@ int cmd_compare(int argc, char **argv) {
     int rc = parse_options(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
     if (parse_strategies(cmd, o.strategies, cols, &n_cols) != 0) return EXIT_USAGE;
+    const NamedPath inputs[] = {{"--model", o.model}};
+    const NamedPath outputs[] = {{"--json", o.json}, {"--markdown", o.markdown}};
+    if (cli_check_outputs(cmd, inputs, 1, outputs, 2) != 0) return EXIT_USAGE;
     Error err;
     PromptedModel pm;
     if (prompted_model_load(&pm, o.model, &err) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, err.msg); return EXIT_FAIL; }
@@ -373,7 +376,8 @@ int cmd_compare(int argc, char **argv) {
         return EXIT_USAGE;
     }
     rc = 0;
-    for (int c = 0; c < n_cols && rc == 0; c++) {
+    const volatile sig_atomic_t *stop = cli_stop_flag();
+    for (int c = 0; c < n_cols && rc == 0 && !*stop; c++) {
         Column *col = &cols[c];
         col->ids = malloc((size_t)o.max_new * sizeof *col->ids);
         col->prob = malloc((size_t)o.max_new * sizeof *col->prob);
@@ -384,11 +388,15 @@ int cmd_compare(int argc, char **argv) {
            : run_sampling_column(&pm, col, o.seed, o.shared ? 0 : (uint64_t)c, o.max_new, &err);
         if (rc == 0) find_loop(col->ids, col->n, &col->loop_start, &col->loop_len);
     }
+    if (rc == 0 && *stop) {
+        if (*stop == SIGINT) fprintf(stderr, "argen %s: interrupted: nothing written\n", cmd);
+        rc = EXIT_SIGINT;
+    }
     if (rc == 0) print_table(stdout, &pm, cols, n_cols, 0);
     if (rc == 0 && o.json) rc = write_file(o.json, &pm, cols, n_cols, &o, 0, &err);
     if (rc == 0 && o.markdown) rc = write_file(o.markdown, &pm, cols, n_cols, &o, 1, &err);
-    if (rc != 0) fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
+    if (rc == -1) fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
     for (int c = 0; c < n_cols; c++) { free(cols[c].ids); free(cols[c].prob); free(cols[c].entropy); }
     prompted_model_free(&pm);
-    return rc == 0 ? 0 : EXIT_FAIL;
+    return rc == 0 ? 0 : rc == EXIT_SIGINT ? EXIT_SIGINT : EXIT_FAIL;
 }

@@ -244,7 +244,7 @@ static int print_samples(const CorpusArgs *a) {
     char story[CORPUS_STORY_MAX];
     size_t len;
     rng_seed(&rng, (uint64_t)a->seed, CORPUS_RNG_SEQ);
-    for (long i = 0; i < a->sample; i++) {
+    for (long i = 0; i < a->sample && !*cli_stop_flag(); i++) {
         if (corpus_story(&rng, story, sizeof story, &len, &err) != 0) {
             fprintf(stderr, "argen corpus: %s\n", err.msg);
             return EXIT_FAIL;
@@ -262,13 +262,16 @@ typedef struct {
     double last;       /* when the last progress line was printed */
 } Progress;
 
-static void progress_line(void *ctx, size_t written, size_t target) {
+/* Prints a progress line at most twice a second; stops the writing on Ctrl-C. */
+static int progress_line(void *ctx, size_t written, size_t target) {
     Progress *p = ctx;
+    if (*cli_stop_flag()) return 1;
     double now = now_seconds();
-    if (now - p->last < 0.5 && written < target) return;
+    if (now - p->last < 0.5 && written < target) return 0;
     p->last = now;
     fprintf(stderr, "\rcorpus: %zu / %zu bytes (%.0f%%), %.1f s", written, target,
             100.0 * (double)(written < target ? written : target) / (double)target, now - p->start);
+    return 0;
 }
 
 static int write_corpus(const CorpusArgs *a) {
@@ -282,6 +285,10 @@ static int write_corpus(const CorpusArgs *a) {
     }
     if (corpus_write_progress(af.f, (uint64_t)a->seed, (size_t)a->bytes, progress_line, &p, &err) != 0) {
         atomic_abort(&af);
+        if (*cli_stop_flag()) {   /* the partial corpus is gone with its temporary */
+            if (*cli_stop_flag() == SIGINT) fprintf(stderr, "\nargen corpus: interrupted: %s not written\n", a->out);
+            return EXIT_SIGINT;
+        }
         fprintf(stderr, "\nargen corpus: %s: %s\n", a->out, err.msg);
         return EXIT_FAIL;
     }
@@ -299,6 +306,9 @@ int cmd_corpus(int argc, char **argv) {
         if (cli_is_help(argv[i])) { fputs(USAGE, stdout); return 0; }
     int rc = parse_args(argc, argv, &a);
     if (rc != 0) return rc;
+    const NamedPath inputs[] = {{"--model", a.model}};
+    const NamedPath outputs[] = {{"--out", a.out}};
+    if (cli_check_outputs(argv[0], inputs, 1, outputs, 1) != 0) return EXIT_USAGE;
     if (a.branch_points) return show_branch_points(&a);
     if (a.evaluate) return evaluate_model(&a);
     if (a.sample > 0) return print_samples(&a);

@@ -3,12 +3,10 @@
  * with an optional JSON trace of every stage (see docs/generation.md).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "generate.h"
@@ -104,10 +102,7 @@ static int parse_value_option(const char *cmd, const char *a, const char *v, Cmd
         if (cli_double(cmd, a, v, -10, 0, 10, 0, &d)) return EXIT_USAGE;
         s->length_penalty = (float)d;
     } else if (strcmp(a, "--seed") == 0) {
-        if (cli_long(cmd, a, v, 0, 0x7fffffffffffffffL, &n) || n > 9007199254740992L) {
-            if (n > 9007199254740992L) fprintf(stderr, "argen %s: --seed: expected an integer in [0, 9007199254740992], got '%s'\n", cmd, v);
-            return EXIT_USAGE;
-        }
+        if (cli_long(cmd, a, v, 0, CLI_SEED_MAX, &n)) return EXIT_USAGE;
         o->gen.seed = (uint64_t)n;
     } else if (strcmp(a, "--max-new-tokens") == 0) {
         if (cli_long(cmd, a, v, 0, 1000000, &n)) return EXIT_USAGE;
@@ -324,6 +319,7 @@ static int run_sampling(CmdOptions *o, PromptedModel *pm, const TraceSink *trace
 static int run_jacobi(CmdOptions *o, PromptedModel *pm, const TraceSink *trace, Error *err) {
     JacobiDecoder jd;
     if (jacobi_init(&jd, &pm->model, o->block, o->gen.max_new_tokens, pm->prompt, pm->n_prompt, err) != 0) return -1;
+    jd.interrupt = o->gen.interrupt;
     Streamer st = {pm, {{0}, 0}, !o->json, NULL, NULL, 0.0};
     if (!o->json) { print_tokens(pm, &st.u, pm->prompt, pm->n_prompt, stdout); fflush(stdout); }
     int rc = jacobi_run(&jd, trace, pm->model.dir, o->json ? NULL : stream_token, &st, err);
@@ -347,7 +343,7 @@ static int run_beam(CmdOptions *o, PromptedModel *pm, const TraceSink *trace, Er
     BeamModel bm;
     if (gpt2_beams_init(&gb, &bm, &pm->model, o->gen.sampling.beams, n_ctx, o->gen.use_kv_cache, err) != 0) return -1;
     BeamOptions bo = {o->gen.sampling.beams, o->gen.sampling.length_penalty, o->gen.sampling.repetition_penalty,
-                      o->gen.max_new_tokens, c->n_positions};
+                      o->gen.max_new_tokens, c->n_positions, o->gen.interrupt};
     BeamResult r;
     if (trace && trace->run_begin) {
         TraceRunInfo info = {c, pm->model.dir, &o->gen.sampling, o->gen.seed, o->gen.stream, pm->prompt,
@@ -374,37 +370,17 @@ static int run_beam(CmdOptions *o, PromptedModel *pm, const TraceSink *trace, Er
     return 0;
 }
 
-/* Ctrl-C.  The sampling loop checks `interrupted` after each step, stops with
- * stop reason "interrupted", and the trace is closed whole.  Beam search and
- * Jacobi decoding do not poll it: there the handler removes the trace's
- * temporary file and exits, so no half-written trace is ever left.  The two
- * globals of the command: a signal handler cannot be handed a context. */
-static volatile sig_atomic_t interrupted = 0;
-static const char *volatile abandon_on_interrupt = NULL;
-
-static void on_sigint(int sig) {
-    (void)sig;
-    interrupted = 1;
-    if (abandon_on_interrupt) {
-        unlink(abandon_on_interrupt);  /* async-signal-safe, as is _exit */
-        _exit(130);
-    }
-}
-
-/* stdout was written whole: a full disk or a closed pipe is an error too. */
-static int check_stdout(const char *cmd) {
-    errno = 0;
-    if (fflush(stdout) == 0 && !ferror(stdout)) return 0;
-    fprintf(stderr, "argen %s: stdout: write failed: %s\n", cmd, errno ? strerror(errno) : "output error");
-    return EXIT_FAIL;
-}
-
 int cmd_generate(int argc, char **argv) {
     const char *cmd = argv[0];
     CmdOptions o;
     int rc = parse_options(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
-    o.gen.interrupt = &interrupted;
+    const NamedPath inputs[] = {{"--model", o.model}};
+    const NamedPath outputs[] = {{"--trace", o.trace}, {"--timing", o.timing}};
+    if (cli_check_outputs(cmd, inputs, 1, outputs, 2) != 0) return EXIT_USAGE;
+    /* Ctrl-C or a closed pipe: every loop stops after its current step, with
+     * stop reason "interrupted", and the trace is closed whole. */
+    o.gen.interrupt = cli_stop_flag();
     Error err;
     PromptedModel pm;
     if (prompted_model_load(&pm, o.model, &err) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, err.msg); return EXIT_FAIL; }
@@ -432,8 +408,6 @@ int cmd_generate(int argc, char **argv) {
         trace = &sink;
     }
     Strategy st = o.gen.sampling.strategy;
-    if ((st == STRATEGY_BEAM || st == STRATEGY_JACOBI) && trace && !jt.direct) abandon_on_interrupt = jt.file.tmp_path;
-    signal(SIGINT, on_sigint);
     rc = st == STRATEGY_BEAM ? run_beam(&o, &pm, trace, &err)
        : st == STRATEGY_JACOBI ? run_jacobi(&o, &pm, trace, &err) : run_sampling(&o, &pm, trace, &err);
     if (rc != 0) {
@@ -442,17 +416,15 @@ int cmd_generate(int argc, char **argv) {
         prompted_model_free(&pm);
         return EXIT_FAIL;
     }
-    abandon_on_interrupt = NULL;
     if (trace && json_trace_close(&jt, &err) != 0) {
         fprintf(stderr, "argen %s: --trace: %s\n", cmd, err.msg);
         prompted_model_free(&pm);
         return EXIT_FAIL;
     }
     prompted_model_free(&pm);
-    if (check_stdout(cmd) != 0) return EXIT_FAIL;
-    if (interrupted) {
+    if (*o.gen.interrupt == SIGINT) {
         fprintf(stderr, "argen %s: interrupted: the text so far is above%s\n", cmd, o.trace ? ", the trace is complete" : "");
-        return 130;
+        return EXIT_SIGINT;
     }
-    return 0;
+    return 0;   /* main checks stdout, and turns a closed pipe into 141 */
 }

@@ -139,7 +139,7 @@ static int run_free(const GPT2 *m, const int *ids, int n, int from, FreeRun *fr,
     fr->ids = malloc((size_t)(n - from) * sizeof *fr->ids);
     fr->probability = malloc((size_t)(n - from) * sizeof *fr->probability);
     if (!fr->ids || !fr->probability) { generator_free(&g); return error_set(err, "score: out of memory"); }
-    while (g.stop == STOP_NONE) {
+    while (g.stop == STOP_NONE && !*cli_stop_flag()) {   /* Ctrl-C: the command writes nothing */
         int token;
         if (generate_step(&g, NULL, &token, err) != 0) { generator_free(&g); return -1; }
         /* g.state.logits still holds the row the token was chosen from */
@@ -319,6 +319,9 @@ int cmd_score(int argc, char **argv) {
     ScoreOptions o;
     int rc = parse_options(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
+    const NamedPath inputs[] = {{"--model", o.model}, {"--file", o.file}};
+    const NamedPath outputs[] = {{"--trace", o.trace}};
+    if (cli_check_outputs(cmd, inputs, 2, outputs, 1) != 0) return EXIT_USAGE;
     Error err;
     PromptedModel pm;
     if (prompted_model_load(&pm, o.model, &err) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, err.msg); return EXIT_FAIL; }
@@ -352,6 +355,11 @@ int cmd_score(int argc, char **argv) {
         rc = EXIT_FAIL;
         goto done;
     }
+    if (*cli_stop_flag()) {
+        if (*cli_stop_flag() == SIGINT) fprintf(stderr, "argen %s: interrupted: nothing written\n", cmd);
+        rc = EXIT_SIGINT;
+        goto done;
+    }
     if (o.trace && write_trace_file(o.trace, &pm, &o, ids, n, &r, kv_bytes, o.free_from ? &fr : NULL, &err) != 0) {
         fprintf(stderr, "argen %s: --trace: %s\n", cmd, err.msg);
         rc = EXIT_FAIL;
@@ -365,7 +373,7 @@ int cmd_score(int argc, char **argv) {
         print_table(&pm, ids, &r);
         if (o.free_from) print_free(&pm, ids, n, &fr);
     }
-    rc = fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_FAIL;
+    rc = 0;   /* main checks that stdout was written whole */
 done:
     free_run_free(&fr);
     score_result_free(&r);

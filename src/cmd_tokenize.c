@@ -219,6 +219,9 @@ int cmd_tokenize(int argc, char **argv) {
     TokenizeOptions o;
     int rc = parse_options(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
+    const NamedPath inputs[] = {{"--model", o.model}, {"standard input", "/dev/stdin"}};
+    const NamedPath outputs[] = {{"--trace", o.trace}};
+    if (cli_check_outputs(argv[0], inputs, 2, outputs, 1) != 0) return EXIT_USAGE;
     Error err;
     Tokenizer t;
     if (tokenizer_load(&t, o.model, &err) != 0) {
@@ -232,12 +235,13 @@ int cmd_tokenize(int argc, char **argv) {
     if (read_all(stdin, &text, &len) != 0) fprintf(stderr, "argen %s: cannot read stdin\n", argv[0]);
     else if (tokenizer_encode(&t, text, len, o.allow_special, &ids, &n, &err) != 0)
         fprintf(stderr, "argen %s: %s\n", argv[0], err.msg);
+    else if (*cli_stop_flag()) rc = EXIT_SIGINT;   /* Ctrl-C: nothing written */
     else if (o.trace && write_trace(o.trace, o.model, &t, text, len, o.allow_special, ids, n, &err) != 0)
         fprintf(stderr, "argen %s: %s\n", argv[0], err.msg);
     else {
         if (o.json) print_json(ids, n);
         else print_table(&t, ids, n);
-        rc = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+        rc = 0;   /* main checks that stdout was written whole */
     }
     free(ids);
     free(text);

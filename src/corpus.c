@@ -505,7 +505,7 @@ int corpus_write_progress(FILE *f, uint64_t seed, size_t bytes, CorpusProgress p
                           Error *err) {
     Rng rng;
     char story[CORPUS_STORY_MAX];
-    size_t written = 0, len;
+    size_t written = 0, len = 0;
     const size_t sep_len = strlen(CORPUS_SEPARATOR);
     rng_seed(&rng, seed, CORPUS_RNG_SEQ);
     while (written < bytes) {
@@ -513,7 +513,8 @@ int corpus_write_progress(FILE *f, uint64_t seed, size_t bytes, CorpusProgress p
         if (fwrite(story, 1, len, f) != len || fwrite(CORPUS_SEPARATOR, 1, sep_len, f) != sep_len)
             return error_set(err, "corpus: write failed after %zu bytes", written);
         written += len + sep_len;
-        if (progress) progress(ctx, written, bytes);
+        if (progress && progress(ctx, written, bytes) != 0)
+            return error_set(err, "corpus: stopped after %zu bytes", written);
     }
     return 0;
 }

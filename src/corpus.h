@@ -78,12 +78,14 @@ int corpus_pick(Rng *rng, const CorpusOption *opts, int n);
  * (CORPUS_STORY_MAX always suffices). */
 int corpus_story(Rng *rng, char *buf, size_t cap, size_t *len, Error *err);
 
-/* Called after each story with the bytes written so far and the target. */
-typedef void (*CorpusProgress)(void *ctx, size_t written, size_t target);
+/* Called after each story with the bytes written so far and the target;
+ * returns non-zero to stop the writing there (Ctrl-C). */
+typedef int (*CorpusProgress)(void *ctx, size_t written, size_t target);
 
 /* Writes stories, each followed by CORPUS_SEPARATOR, until at least `bytes`
  * bytes are written (none when bytes is 0).  Deterministic in seed.
- * progress may be NULL.  Returns -1 when a write fails. */
+ * progress may be NULL.  Returns -1 when a write fails, or with
+ * "corpus: stopped after N bytes" when progress asked to stop. */
 int corpus_write_progress(FILE *f, uint64_t seed, size_t bytes, CorpusProgress progress, void *ctx,
                           Error *err);
 int corpus_write(FILE *f, uint64_t seed, size_t bytes, Error *err);

@@ -137,6 +137,7 @@ typedef struct {
     float repetition_penalty;
     int max_new_tokens;
     int max_len;             /* context window: sequences never grow past it */
+    const volatile sig_atomic_t *interrupt;  /* NULL, or a flag checked after each step: non-zero finishes the live beams as "interrupted" */
 } BeamOptions;
 
 /* Beam search from prompt[0..n_prompt) with opt->beams slots. */

@@ -158,6 +158,7 @@ int jacobi_run(JacobiDecoder *jd, const TraceSink *trace, const char *model_dir,
         int before = jd->n_ids;
         if (jacobi_block(jd, trace, err) != 0) return -1;
         for (int i = before; on_token && i < jd->n_ids; i++) on_token(cb_ctx, jd->ids[i]);
+        if (jd->stop == STOP_NONE && jd->interrupt && *jd->interrupt) jd->stop = STOP_INTERRUPTED;
     }
     if (trace && trace->run_end) {
         TraceBeam result = {jd->ids, jd->n_ids, 0.0, 0.0, -1};

@@ -54,6 +54,7 @@ typedef struct {
     int total_passes;        /* forward passes over blocks so far (the prefill not counted) */
     int generated;           /* tokens accepted so far */
     StopReason stop;
+    const volatile sig_atomic_t *interrupt;  /* NULL (jacobi_init), or a flag checked after each block (Ctrl-C) */
 } JacobiDecoder;
 
 /* Checks the prompt as generator_init does and allocates everything. */

@@ -2,10 +2,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,10 +50,23 @@ int atomic_open(AtomicFile *af, const char *path, Error *err) {
     af->f = NULL;
     if (strlen(path) >= sizeof af->path) return error_set(err, "%s: path too long", path);
     strcpy(af->path, path);
-    snprintf(af->tmp_path, sizeof af->tmp_path, "%s.tmp.%ld", path, (long)getpid());
-    af->f = fopen(af->tmp_path, "wb");
-    if (!af->f) return error_set(err, "%s: cannot write: %s", path, strerror(errno));
-    return 0;
+    /* The first free N: O_EXCL never opens a file that someone else made. */
+    for (int n = 0; n < 1000; n++) {
+        snprintf(af->tmp_path, sizeof af->tmp_path, "%s.tmp.%ld.%d", path, (long)getpid(), n);
+        int fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0 && errno == EEXIST) continue;
+        if (fd < 0) return error_set(err, "%s: cannot write: %s", path, strerror(errno));
+        af->f = fdopen(fd, "wb");
+        if (!af->f) {
+            int saved = errno;
+            close(fd);
+            remove(af->tmp_path);
+            return error_set(err, "%s: cannot write: %s", path, strerror(saved));
+        }
+        return 0;
+    }
+    return error_set(err, "%s: cannot write: 1000 temporary files %s.tmp.%ld.* already exist", path, path,
+                     (long)getpid());
 }
 
 int atomic_commit(AtomicFile *af, Error *err) {
@@ -78,6 +94,95 @@ void atomic_abort(AtomicFile *af) {
         af->f = NULL;
         remove(af->tmp_path);
     }
+}
+
+/* ---- outputs that would overwrite inputs ---- */
+
+/* Where an output lands: the file itself when it exists, otherwise the
+ * folder it will be made in plus its name. */
+typedef struct {
+    int known;               /* 0: neither the file nor its folder could be stat'ed (the write will fail anyway) */
+    int exists;              /* the file exists: dev/ino are its own */
+    int device;              /* a device, pipe or socket: writing it replaces nothing */
+    dev_t dev;
+    ino_t ino;               /* of the file, or of its folder when it does not exist */
+    const char *name;        /* the last component, when it does not exist */
+} OutputPlace;
+
+static void output_place(const char *path, OutputPlace *p) {
+    struct stat st;
+    memset(p, 0, sizeof *p);
+    if (stat(path, &st) == 0) {
+        p->known = p->exists = 1;
+        p->device = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+        p->dev = st.st_dev;
+        p->ino = st.st_ino;
+        return;
+    }
+    const char *slash = strrchr(path, '/');
+    char folder[4096];
+    if (!slash) snprintf(folder, sizeof folder, ".");
+    else if (slash == path) snprintf(folder, sizeof folder, "/");
+    else if ((size_t)(slash - path) < sizeof folder) snprintf(folder, sizeof folder, "%.*s", (int)(slash - path), path);
+    else return;
+    if (stat(folder, &st) != 0) return;
+    p->known = 1;
+    p->dev = st.st_dev;
+    p->ino = st.st_ino;
+    p->name = slash ? slash + 1 : path;
+}
+
+/* Whether the existing output `o` is the input file `in`, or a file directly
+ * inside the input folder `in`; *member names that file then. */
+static int output_is_input(const OutputPlace *o, const char *in, char *member, size_t member_n) {
+    struct stat st;
+    member[0] = '\0';
+    if (stat(in, &st) != 0) return 0;
+    if (!S_ISDIR(st.st_mode)) return st.st_dev == o->dev && st.st_ino == o->ino;
+    DIR *d = opendir(in);
+    if (!d) return 0;
+    int found = 0;
+    const struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        char path[4096];
+        if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && e->d_name[2] == '\0'))) continue;
+        if (path_join(path, sizeof path, in, e->d_name, NULL) != 0 || stat(path, &st) != 0) continue;
+        if (S_ISREG(st.st_mode) && st.st_dev == o->dev && st.st_ino == o->ino) {
+            snprintf(member, member_n, "%s", e->d_name);
+            found = 1;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+int check_output_paths(const NamedPath *inputs, size_t n_inputs, const NamedPath *outputs, size_t n_outputs,
+                       Error *err) {
+    for (size_t i = 0; i < n_outputs; i++) {
+        if (!outputs[i].path) continue;
+        OutputPlace o;
+        output_place(outputs[i].path, &o);
+        if (!o.known || o.device) continue;
+        for (size_t k = 0; o.exists && k < n_inputs; k++) {
+            char member[256];
+            if (!inputs[k].path || !output_is_input(&o, inputs[k].path, member, sizeof member)) continue;
+            if (member[0])
+                return error_set(err, "%s: %s: is %s of the input %s %s; expected a file that is not an input",
+                                 outputs[i].option, outputs[i].path, member, inputs[k].option, inputs[k].path);
+            return error_set(err, "%s: %s: is the input %s %s; expected a file that is not an input",
+                             outputs[i].option, outputs[i].path, inputs[k].option, inputs[k].path);
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (!outputs[j].path) continue;
+            OutputPlace p;
+            output_place(outputs[j].path, &p);
+            if (!p.known || p.device || p.exists != o.exists || p.dev != o.dev || p.ino != o.ino) continue;
+            if (!o.exists && strcmp(o.name, p.name) != 0) continue;
+            return error_set(err, "%s: %s: is also the output %s %s; expected a different file for each output",
+                             outputs[i].option, outputs[i].path, outputs[j].option, outputs[j].path);
+        }
+    }
+    return 0;
 }
 
 int path_join(char *out, size_t n, const char *dir, const char *name, Error *err) {

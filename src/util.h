@@ -27,10 +27,13 @@ int error_set(Error *err, const char *fmt, ...)
  * Returns -1 with "PATH: ..." in err when the file cannot be read. */
 int read_file(const char *path, char **data, size_t *len, Error *err);
 
-/* A file written atomically: everything goes to PATH.tmp.PID, and only
- * atomic_commit() renames it over PATH after a successful flush and fsync.
- * On any failure (or atomic_abort) the temporary is removed and an earlier
- * PATH is left intact: a crash or a full disk never leaves a half-written file. */
+/* A file written atomically: everything goes to a temporary PATH.tmp.PID.N
+ * in the same folder, created exclusively (O_CREAT|O_EXCL, the first free N),
+ * so two outputs of one process, or a stale file of an earlier process with
+ * the same PID, never share it.  Only atomic_commit() renames it over PATH,
+ * after a successful flush and fsync.  On any failure (or atomic_abort) the
+ * temporary is removed and an earlier PATH is left intact: a crash or a full
+ * disk never leaves a half-written file. */
 typedef struct {
     FILE *f;             /* write here between open and commit */
     char path[4096];     /* final name */
@@ -40,6 +43,26 @@ typedef struct {
 int atomic_open(AtomicFile *af, const char *path, Error *err);
 int atomic_commit(AtomicFile *af, Error *err);
 void atomic_abort(AtomicFile *af);
+
+/* ---- outputs that would overwrite inputs ---- */
+
+/* A path a command was given, with the option that named it. */
+typedef struct {
+    const char *option;      /* "--trace", "--model": what the user typed */
+    const char *path;        /* NULL: the option was not given (skipped) */
+} NamedPath;
+
+/* Refuses, before any work is done, an output that would overwrite what the
+ * command reads or another of its own outputs.  Files are compared by device
+ * and inode, so a symlink or hard link to an input counts as the input.  An
+ * input that is a folder (a model folder) stands for every file in it; an
+ * output that does not exist yet is compared with the other outputs by its
+ * folder and name.  Devices and pipes (/dev/null, /dev/stdout) are never
+ * refused: writing them replaces nothing.  Returns 0, or -1 with
+ * "--trace: m/model.safetensors: is the input --model m; expected a
+ * different file" in err.  This function reads metadata only. */
+int check_output_paths(const NamedPath *inputs, size_t n_inputs, const NamedPath *outputs, size_t n_outputs,
+                       Error *err);
 
 /* Joins dir and name into out (size n). Returns -1 when it does not fit. */
 int path_join(char *out, size_t n, const char *dir, const char *name, Error *err);

@@ -103,7 +103,7 @@ START_TEST(test_beam_one_equals_greedy) {
     BeamModel bm;
     Error err;
     ck_assert_msg(gpt2_beams_init(&gb, &bm, &m, 1, 10, 1, &err) == 0, "%s", err.msg);
-    BeamOptions bo = {1, 1.0f, 1.0f, 8, 32};
+    BeamOptions bo = {1, 1.0f, 1.0f, 8, 32, NULL};
     BeamResult r;
     ck_assert_msg(beam_search(&bm, &bo, prompt, 2, NULL, &r, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(r.best[0].n, n);

@@ -251,7 +251,7 @@ static void bigram_fork(void *ctx, int dst, int src) { (void)ctx; (void)dst; (vo
 
 static BeamResult run_bigram(int beams, int eos, int max_new) {
     BeamModel bm = {4, eos, bigram_logits, bigram_fork, NULL};
-    BeamOptions bo = {beams, 1.0f, 1.0f, max_new, 100};
+    BeamOptions bo = {beams, 1.0f, 1.0f, max_new, 100, NULL};
     int prompt[1] = {0};
     BeamResult r;
     Error err;
