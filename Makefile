@@ -157,3 +157,16 @@ fuzz:
 	        build/fuzz/corpus/$$h tests/fuzz/corpus/$$h 2>&1 | grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==|SUMMARY|fuzz check)' ; \
 	    [ -z "$$(ls build/fuzz/crashes/$$h)" ] || { echo "fuzz $$h: crash saved in build/fuzz/crashes/$$h"; exit 1; }; \
 	done
+
+# ---- viewer: argen view carries its page, embedded at build time ----
+# tools/embed.sh turns src/trace/viewer/view.{html,css,js} into byte arrays
+# in $(BUILD)/gen/viewer_assets.h, which src/cmd_view.c includes.
+VIEWER_FILES := src/trace/viewer/view.html src/trace/viewer/view.css src/trace/viewer/view.js
+
+$(BUILD)/gen/viewer_assets.h: $(VIEWER_FILES) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $@ view_html=src/trace/viewer/view.html view_css=src/trace/viewer/view.css \
+	    view_js=src/trace/viewer/view.js
+
+$(BUILD)/obj/cmd_view.o: $(BUILD)/gen/viewer_assets.h
+$(BUILD)/obj/cmd_view.o: CFLAGS += -I$(BUILD)/gen

@@ -21,6 +21,7 @@
     X(corpus, 1, "write the story corpus whose next-word probabilities are known")                   \
     X(train, 0, "train a GPT-2 model with teacher forcing")                                          \
     X(render, 0, "draw Graphviz diagrams from a trace")                                              \
+    X(view, 0, "write one HTML page to step through a trace in a browser")                           \
     X(bench, 1, "measure load, prefill and decode speed")
 
 #define DECLARE(name, polls, help) int cmd_##name(int argc, char **argv);
