@@ -584,16 +584,7 @@ static void jt_run_end(void *ctx, const char *stop_reason, const TraceBeam *resu
 int json_trace_open(JsonTrace *jt, TraceSink *sink, const char *path, TraceLevel level,
                     const TokenText *text, int top_n, Error *err) {
     memset(jt, 0, sizeof *jt);
-    struct stat st;
-    /* A device (/dev/full, /dev/stdout) cannot be renamed over: write it in place. */
-    jt->direct = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-    if (jt->direct) {
-        snprintf(jt->file.path, sizeof jt->file.path, "%s", path);
-        jt->file.f = fopen(path, "w");
-        if (!jt->file.f) return error_set(err, "%s: cannot write: %s", path, strerror(errno));
-    } else if (atomic_open(&jt->file, path, err) != 0) {
-        return -1;
-    }
+    if (atomic_open(&jt->file, path, err) != 0) return -1;
     jt->level = level;
     if (text) jt->text = *text;
     jt->top_n = top_n;
@@ -615,21 +606,9 @@ int json_trace_open(JsonTrace *jt, TraceSink *sink, const char *path, TraceLevel
     return 0;
 }
 
-int json_trace_close(JsonTrace *jt, Error *err) {
-    if (!jt->direct) return atomic_commit(&jt->file, err);
-    int bad = fflush(jt->file.f) != 0 || ferror(jt->file.f);
-    int saved = errno;
-    if (fclose(jt->file.f) != 0 && !bad) { bad = 1; saved = errno; }
-    jt->file.f = NULL;
-    if (bad) return error_set(err, "%s: write failed: %s", jt->file.path, strerror(saved ? saved : EIO));
-    return 0;
-}
+int json_trace_close(JsonTrace *jt, Error *err) { return atomic_commit(&jt->file, err); }
 
-void json_trace_abort(JsonTrace *jt) {
-    if (!jt->direct) { atomic_abort(&jt->file); return; }
-    if (jt->file.f) fclose(jt->file.f);
-    jt->file.f = NULL;
-}
+void json_trace_abort(JsonTrace *jt) { atomic_abort(&jt->file); }
 
 /* ---- the in-memory sink ---- */
 

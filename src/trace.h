@@ -164,7 +164,6 @@ void trace_write_config(JsonWriter *w, const GPT2Config *c);
 
 typedef struct {
     AtomicFile file;     /* PATH.tmp.PID, renamed over PATH by json_trace_close */
-    int direct;          /* PATH is not a regular file (/dev/full, /dev/stdout): written in place */
     JsonWriter w;
     TokenText text;
     TraceLevel level;    /* summary or full */

@@ -48,8 +48,18 @@ int read_file(const char *path, char **data, size_t *len, Error *err) {
 
 int atomic_open(AtomicFile *af, const char *path, Error *err) {
     af->f = NULL;
+    af->direct = 0;
+    af->tmp_path[0] = '\0';
     if (strlen(path) >= sizeof af->path) return error_set(err, "%s: path too long", path);
     strcpy(af->path, path);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return error_set(err, "%s: cannot write: %s", path, strerror(EISDIR));
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        af->direct = 1;
+        af->f = fopen(path, "wb");
+        if (!af->f) return error_set(err, "%s: cannot write: %s", path, strerror(errno));
+        return 0;
+    }
     /* The first free N: O_EXCL never opens a file that someone else made. */
     for (int n = 0; n < 1000; n++) {
         snprintf(af->tmp_path, sizeof af->tmp_path, "%s.tmp.%ld.%d", path, (long)getpid(), n);
@@ -71,16 +81,17 @@ int atomic_open(AtomicFile *af, const char *path, Error *err) {
 
 int atomic_commit(AtomicFile *af, Error *err) {
     if (!af->f) return error_set(err, "%s: not open", af->path);
+    errno = 0;
     int bad = fflush(af->f) != 0 || ferror(af->f);
     int saved = errno;
-    if (!bad && fsync(fileno(af->f)) != 0) { bad = 1; saved = errno; }
+    if (!bad && !af->direct && fsync(fileno(af->f)) != 0) { bad = 1; saved = errno; }
     if (fclose(af->f) != 0 && !bad) { bad = 1; saved = errno; }
     af->f = NULL;
     if (bad) {
-        remove(af->tmp_path);
+        if (!af->direct) remove(af->tmp_path);
         return error_set(err, "%s: write failed: %s", af->path, strerror(saved ? saved : EIO));
     }
-    if (rename(af->tmp_path, af->path) != 0) {
+    if (!af->direct && rename(af->tmp_path, af->path) != 0) {
         saved = errno;
         remove(af->tmp_path);
         return error_set(err, "%s: cannot rename into place: %s", af->path, strerror(saved));
@@ -92,7 +103,7 @@ void atomic_abort(AtomicFile *af) {
     if (af->f) {
         fclose(af->f);
         af->f = NULL;
-        remove(af->tmp_path);
+        if (!af->direct) remove(af->tmp_path);
     }
 }
 

@@ -33,11 +33,14 @@ int read_file(const char *path, char **data, size_t *len, Error *err);
  * the same PID, never share it.  Only atomic_commit() renames it over PATH,
  * after a successful flush and fsync.  On any failure (or atomic_abort) the
  * temporary is removed and an earlier PATH is left intact: a crash or a full
- * disk never leaves a half-written file. */
+ * disk never leaves a half-written file.  A PATH that is a device or a pipe
+ * (/dev/null, /dev/full, /dev/stdout) is written in place: renaming over it
+ * would replace the device with a regular file. */
 typedef struct {
     FILE *f;             /* write here between open and commit */
+    int direct;          /* PATH is a device or pipe: f writes it, there is no temporary */
     char path[4096];     /* final name */
-    char tmp_path[4160]; /* temporary name in the same directory */
+    char tmp_path[4160]; /* temporary name in the same directory ("" when direct) */
 } AtomicFile;
 
 int atomic_open(AtomicFile *af, const char *path, Error *err);
