@@ -17,8 +17,9 @@
 #include "tokenizer.h"
 #include "train.h"
 
-/* Set by SIGINT; train_run polls it after each step.  The one global of the
- * command: a signal handler cannot be handed a context. */
+/* Set by SIGINT; train_run polls it after each step, and the command before
+ * the first one.  The one global of the command: a signal handler cannot be
+ * handed a context. */
 static volatile sig_atomic_t interrupted = 0;
 
 static void on_sigint(int sig) {
@@ -38,7 +39,9 @@ static void usage(FILE *f) {
         "  --ids-file FILE        instead: token ids as little-endian int32\n"
         "  --model DIR            checkpoint to start from (argen init, or a trained one);\n"
         "                         with --resume only its tokenizer is used\n"
-        "  --out DIR              checkpoint folder, written atomically (DIR.tmp, then renamed)\n"
+        "  --out DIR              checkpoint folder, each checkpoint written whole into a new\n"
+        "                         DIR.tmp.PID.N, then renamed; may be --model itself (it is\n"
+        "                         replaced once the first checkpoint is fully written)\n"
         "  --steps N              optimizer steps in all [1, 1e9] (default 1000)\n"
         "  --batch B              sequences per step [1, 4096] (default 8)\n"
         "  --seq T                tokens per sequence [1, n_positions] (default 64)\n"
@@ -53,15 +56,19 @@ static void usage(FILE *f) {
         "  --checkpoint-every N   checkpoint every N steps, 0 = only at the end (default 500)\n"
         "  --seed S               data sampling seed (default 1)\n"
         "  --resume               continue from the checkpoint in --out (same options and data\n"
-        "                         give the same bits as an uninterrupted run)\n"
+        "                         give the same bits as an uninterrupted run); refused when the\n"
+        "                         options or data differ from the checkpoint's, naming each\n"
+        "  --allow-changes        with --resume: continue with the changed options anyway\n"
         "\n"
-        "Ctrl-C stops after the current step and writes a checkpoint.  Progress goes to\n"
+        "Ctrl-C stops after the current step, writes a checkpoint and exits with 130.\n"
+        "A non-finite loss stops training with an error, without a checkpoint.  Progress goes to\n"
         "stderr; DIR/train_log.tsv holds step, lr, train_loss, val_loss, tokens_per_s.\n");
 }
 
 typedef struct {
     const char *data, *ids_file, *model, *out;
     int resume;
+    int allow_changes;
     int lr_min_set;
     TrainConfig cfg;
 } TrainArgs;
@@ -77,6 +84,7 @@ static int parse_args(TrainArgs *a, int argc, char **argv) {
         const char *o = argv[i], *s;
         if (cli_is_help(o)) { usage(stdout); return 1; }
         if (strcmp(o, "--resume") == 0) { a->resume = 1; continue; }
+        if (strcmp(o, "--allow-changes") == 0) { a->allow_changes = 1; continue; }
         if (strncmp(o, "--", 2) != 0) return cli_unknown(cmd, o);
 #define VALUE() if (!(s = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE
 #define LONG(lo, hi) if (cli_long(cmd, o, s, lo, hi, &v)) return EXIT_USAGE
@@ -112,6 +120,10 @@ static int parse_args(TrainArgs *a, int argc, char **argv) {
         fprintf(stderr, "argen train: expected exactly one of --data and --ids-file\n");
         return EXIT_USAGE;
     }
+    if (a->allow_changes && !a->resume) {
+        fprintf(stderr, "argen train: --allow-changes: expected with --resume\n");
+        return EXIT_USAGE;
+    }
     if (a->cfg.lr_min > a->cfg.lr) {
         fprintf(stderr, "argen train: --lr-min: expected a number in [0, %g] (at most --lr), got %g\n", a->cfg.lr,
                 a->cfg.lr_min);
@@ -129,21 +141,23 @@ static int read_ids(const char *path, int V, int **ids, size_t *n, Error *err) {
         free(data);
         return error_set(err, "%s: %zu bytes: expected a non-empty list of int32 token ids", path, len);
     }
-    *n = len / 4;
-    *ids = malloc(*n * sizeof **ids);
-    if (!*ids) { free(data); return error_set(err, "%s: out of memory", path); }
-    for (size_t i = 0; i < *n; i++) {
+    size_t count = len / 4;
+    int *out = malloc(count * sizeof *out);   /* handed to *ids only when every id is valid */
+    if (!out) { free(data); return error_set(err, "%s: out of memory", path); }
+    for (size_t i = 0; i < count; i++) {
         const unsigned char *b = (const unsigned char *)data + 4 * i;
         uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
         if (u >= (uint32_t)V) {
             free(data);
-            free(*ids);
-            return error_set(err, "%s: token id %lu at index %zu: expected an id in [0, %d)", path,
+            free(out);
+            return error_set(err, "%s: token id %lu at index %zu: expected an id in [0, %d) (vocab_size)", path,
                              (unsigned long)u, i, V);
         }
-        (*ids)[i] = (int)u;
+        out[i] = (int)u;
     }
     free(data);
+    *ids = out;
+    *n = count;
     return 0;
 }
 
@@ -202,12 +216,27 @@ int cmd_train(int argc, char **argv) {
 
     Error err;
     GPT2 m;
-    char from[4096];
-    int *ids = NULL;
+    char out[4096], from[4096], changes[1024];
+    int *ids = NULL, in_place = 0;
     size_t n = 0;
     long done = 0;
+    /* --out first: a bad one would otherwise fail only at the first checkpoint */
+    if (checkpoint_check_out(out, sizeof out, a.out, &err) != 0) {
+        fprintf(stderr, "argen train: --out %s\n", err.msg);
+        return EXIT_FAIL;
+    }
+    if (checkpoint_check_model(out, a.model, &in_place, &err) != 0) {
+        fprintf(stderr, "argen train: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+
     snprintf(from, sizeof from, "%s", a.model);
-    if (a.resume && checkpoint_find(from, sizeof from, a.out, &err) != 0) goto fail_early;
+    if (a.resume && checkpoint_find(from, sizeof from, out, &err) != 0) goto fail_early;
     if (gpt2_load(&m, from, 1, &err) != 0) goto fail_early;
     if (a.cfg.seq > m.config.n_positions) {
         fprintf(stderr, "argen train: --seq: expected an integer in [1, %d] (n_positions), got '%d'\n",
@@ -224,24 +253,42 @@ int cmd_train(int argc, char **argv) {
     if ((a.data ? read_text_ids(a.data, a.model, m.config.vocab_size, &ids, &n, &err)
                 : read_ids(a.ids_file, m.config.vocab_size, &ids, &n, &err)) != 0)
         goto fail;
+    if (a.resume) {
+        if (train_resume_changes(from, &a.cfg, ids, n, changes, sizeof changes, &err) != 0) goto fail;
+        if (changes[0] && !a.allow_changes) {
+            fprintf(stderr, "argen train: --resume: the checkpoint in %s was trained with other options or data: %s; "
+                    "give the same ones, or add --allow-changes to continue with the new ones\n", from, changes);
+            free(ids);
+            gpt2_free(&m);
+            return EXIT_USAGE;
+        }
+        if (changes[0]) fprintf(stderr, "argen train: --allow-changes: continuing with %s\n", changes);
+    }
+    if (interrupted) {
+        fprintf(stderr, "argen train: interrupted before the first step; nothing written\n");
+        free(ids);
+        gpt2_free(&m);
+        return 130;
+    }
     fprintf(stderr, "argen train: %s: %zu tokens, model %s (%zu parameters), %s\n", a.data ? a.data : a.ids_file, n,
             from, m.n_floats, a.resume ? "resuming" : "from the start");
+    if (in_place)
+        fprintf(stderr, "argen train: --out is --model: each checkpoint replaces %s once it is fully written\n", out);
 
-    signal(SIGINT, on_sigint);
     ProgressPrinter pp = {0};
     TrainHooks hooks = {print_progress, &pp, &interrupted};
-    if (train_run(&m, ids, n, &a.cfg, a.out, have_tokenizer ? a.model : NULL, a.resume ? from : NULL, &hooks,
-                  &done, &err) != 0)
+    if (train_run(&m, ids, n, &a.cfg, out, have_tokenizer ? a.model : NULL, a.resume ? from : NULL, &hooks, &done,
+                  &err) != 0)
         goto fail;
     signal(SIGINT, SIG_DFL);
     free(ids);
     gpt2_free(&m);
     if (interrupted) {
         fprintf(stderr, "argen train: interrupted after step %ld; checkpoint in %s (continue with --resume)\n", done,
-                a.out);
+                out);
         return 130;
     }
-    fprintf(stderr, "argen train: %ld steps done; checkpoint in %s\n", done, a.out);
+    fprintf(stderr, "argen train: %ld steps done; checkpoint in %s\n", done, out);
     return 0;
 fail:
     free(ids);

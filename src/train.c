@@ -559,26 +559,80 @@ static void put_f32_le(FILE *f, const float *x, size_t n) {
     fwrite(buf, 1, k, f);
 }
 
+/* ---- the training options a checkpoint records ---- */
+
+/* The options that decide which numbers a run computes, kept as __metadata__
+ * strings of optimizer.safetensors so that a resumed run can compare them
+ * with its own (train_resume_changes).  The data is recorded by its length
+ * and an FNV-1a hash of its ids. */
+enum { N_RECORDED = 12 };
+static const char *const recorded_key[N_RECORDED] = {
+    "seed", "batch", "seq", "steps", "lr", "lr_min", "warmup", "weight_decay", "clip", "val_fraction",
+    "data_tokens", "data_fnv1a"};
+static const char *const recorded_name[N_RECORDED] = {
+    "--seed", "--batch", "--seq", "--steps", "--lr", "--lr-min", "--warmup", "--weight-decay", "--clip",
+    "--val-fraction", "data tokens", "data ids (FNV-1a)"};
+
+typedef struct {
+    char value[N_RECORDED][32];   /* recorded_key[i]'s value, as written */
+} RecordedOptions;
+
+/* FNV-1a over the ids as little-endian int32, the bytes of --ids-file. */
+static uint64_t ids_fnv1a(const int *tokens, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 4; b++) {
+            h ^= ((uint32_t)tokens[i] >> (8 * b)) & 0xffu;
+            h *= 0x100000001b3ULL;
+        }
+    return h;
+}
+
+/* The shortest of %.15g and %.17g that reads back as x: "0.001", not "0.0010000000000000000208". */
+static void format_double(char *buf, size_t n, double x) {
+    snprintf(buf, n, "%.15g", x);
+    if (strtod(buf, NULL) != x) snprintf(buf, n, "%.17g", x);
+}
+
+static void recorded_options(RecordedOptions *r, const TrainConfig *cfg, const int *tokens, size_t n) {
+    size_t k = sizeof r->value[0];
+    snprintf(r->value[0], k, "%llu", (unsigned long long)cfg->seed);
+    snprintf(r->value[1], k, "%d", cfg->batch);
+    snprintf(r->value[2], k, "%d", cfg->seq);
+    snprintf(r->value[3], k, "%ld", cfg->steps);
+    format_double(r->value[4], k, cfg->lr);
+    format_double(r->value[5], k, cfg->lr_min);
+    snprintf(r->value[6], k, "%ld", cfg->warmup);
+    format_double(r->value[7], k, cfg->weight_decay);
+    format_double(r->value[8], k, cfg->clip);
+    format_double(r->value[9], k, cfg->val_fraction);
+    snprintf(r->value[10], k, "%zu", n);
+    snprintf(r->value[11], k, "%016llx", (unsigned long long)ids_fnv1a(tokens, n));
+}
+
 /* optimizer.safetensors: tensors exp_avg and exp_avg_sq [n_floats] (AdamW's
- * m and v, in the weights' canonical order) and __metadata__ with the step
- * and the data sampler's PCG32 state, as decimal strings. */
-static int optimizer_save(const char *path, const AdamW *opt, const Rng *rng, const TrainConfig *cfg, Error *err) {
+ * m and v, in the weights' canonical order) and __metadata__ with the step,
+ * the data sampler's PCG32 state and the recorded options, as decimal strings. */
+static int optimizer_save(const char *path, const AdamW *opt, const Rng *rng, const RecordedOptions *rec,
+                          Error *err) {
     size_t n = opt->m.n_floats, bytes = n * sizeof(float);
-    char header[2048];
-    int len = snprintf(header, sizeof header,
-        "{\"__metadata__\":{\"format\":\"argen-adamw\",\"step\":\"%ld\",\"rng_state\":\"%llu\","
-        "\"rng_inc\":\"%llu\",\"seed\":\"%llu\",\"batch\":\"%d\",\"seq\":\"%d\",\"steps\":\"%ld\"},"
-        "\"exp_avg\":{\"dtype\":\"F32\",\"shape\":[%zu],\"data_offsets\":[0,%zu]},"
+    char header[4096];
+    size_t len = (size_t)snprintf(header, sizeof header,
+        "{\"__metadata__\":{\"format\":\"argen-adamw\",\"step\":\"%ld\",\"rng_state\":\"%llu\",\"rng_inc\":\"%llu\"",
+        opt->step, (unsigned long long)rng->state, (unsigned long long)rng->inc);
+    for (int i = 0; i < N_RECORDED; i++)   /* at most ~60 bytes each: the header stays well under 4096 */
+        len += (size_t)snprintf(header + len, sizeof header - len, ",\"%s\":\"%s\"", recorded_key[i], rec->value[i]);
+    len += (size_t)snprintf(header + len, sizeof header - len,
+        "},\"exp_avg\":{\"dtype\":\"F32\",\"shape\":[%zu],\"data_offsets\":[0,%zu]},"
         "\"exp_avg_sq\":{\"dtype\":\"F32\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}}",
-        opt->step, (unsigned long long)rng->state, (unsigned long long)rng->inc,
-        (unsigned long long)cfg->seed, cfg->batch, cfg->seq, cfg->steps, n, bytes, n, bytes, 2 * bytes);
+        n, bytes, n, bytes, 2 * bytes);
     while (len % 8 != 0) header[len++] = ' ';   /* the data section starts 8-aligned */
     AtomicFile af;
     if (atomic_open(&af, path, err) != 0) return -1;
     unsigned char n8[8];
     for (int b = 0; b < 8; b++) n8[b] = (unsigned char)((uint64_t)len >> (8 * b));
     fwrite(n8, 1, 8, af.f);
-    fwrite(header, 1, (size_t)len, af.f);
+    fwrite(header, 1, len, af.f);
     put_f32_le(af.f, opt->m.data, n);
     put_f32_le(af.f, opt->v.data, n);
     return atomic_commit(&af, err);
@@ -636,9 +690,154 @@ done:
     return rc;
 }
 
-static int is_dir(const char *path) {
+/* The JSON header of a safetensors file, read alone (not the tensors). */
+static int read_header_only(const char *path, JsonValue *root, Error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char n8[8];
+    uint64_t hlen = 0;
+    if (fread(n8, 1, 8, f) != 8) { fclose(f); return error_set(err, "%s: too short for a safetensors file", path); }
+    for (int b = 0; b < 8; b++) hlen |= (uint64_t)n8[b] << (8 * b);
+    if (hlen == 0 || hlen > 65536) {   /* argen writes about 1 KB */
+        fclose(f);
+        return error_set(err, "%s: header of %llu bytes: expected an argen optimizer state (at most 65536)", path,
+                         (unsigned long long)hlen);
+    }
+    char *text = malloc((size_t)hlen);
+    if (!text) { fclose(f); return error_set(err, "%s: out of memory", path); }
+    int rc = fread(text, 1, (size_t)hlen, f) == (size_t)hlen
+                 ? json_parse(text, (size_t)hlen, path, root, err)
+                 : error_set(err, "%s: header runs past the end of the file", path);
+    free(text);
+    fclose(f);
+    return rc;
+}
+
+int train_resume_changes(const char *resume_dir, const TrainConfig *cfg, const int *tokens, size_t n,
+                         char *changes, size_t changes_n, Error *err) {
+    char path[4096];
+    JsonValue root = {0};
+    if (path_join(path, sizeof path, resume_dir, "optimizer.safetensors", err) != 0 ||
+        read_header_only(path, &root, err) != 0)
+        return -1;
+    const JsonValue *meta = json_get(&root, "__metadata__");
+    if (!meta) { json_free(&root); return error_set(err, "%s: no __metadata__: not an argen optimizer state", path); }
+    RecordedOptions now;
+    recorded_options(&now, cfg, tokens, n);
+    size_t used = 0;
+    changes[0] = '\0';
+    for (int i = 0; i < N_RECORDED && used + 1 < changes_n; i++) {
+        const JsonValue *v = json_get(meta, recorded_key[i]);
+        if (!v || v->type != JSON_STRING) continue;   /* older checkpoints record fewer options */
+        if (strlen(v->str) == v->len && strcmp(v->str, now.value[i]) == 0) continue;
+        char was[64];
+        printable(v->str, v->len, was, sizeof was);
+        int k = snprintf(changes + used, changes_n - used, "%s%s %s (now %s)", used ? ", " : "", recorded_name[i],
+                         was, now.value[i]);
+        used = k < 0 ? changes_n : used + (size_t)k;
+    }
+    json_free(&root);
+    return 0;
+}
+
+/* ---- where checkpoints go: DIR, and scratch folders next to it ---- */
+
+/* Splits path (no trailing slash) into its parent folder and its last name. */
+static void split_path(const char *path, char *parent, char *base, size_t n) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(parent, n, ".");
+        snprintf(base, n, "%s", path);
+    } else {
+        size_t plen = slash == path ? 1 : (size_t)(slash - path);   /* "/x": the parent is "/" */
+        snprintf(parent, n, "%.*s", (int)plen, path);
+        snprintf(base, n, "%s", slash + 1);
+    }
+}
+
+/* path with its trailing slashes removed ("ck/" -> "ck"; "/" stays). */
+static int strip_slashes(char *out, size_t n, const char *path, Error *err) {
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/') len--;
+    if (len >= n) return error_set(err, "%s: path too long", path);
+    memcpy(out, path, len);
+    out[len] = '\0';
+    return 0;
+}
+
+/* Makes a new, empty folder DIR.KIND.PID.N next to DIR with the first free N
+ * and writes its name into out.  mkdir fails on any existing name, so the
+ * folder is always one this process made: the only kind argen removes. */
+static int scratch_dir(char *out, size_t n, const char *dir, const char *kind, Error *err) {
+    for (int k = 0; k < 1000; k++) {
+        if ((size_t)snprintf(out, n, "%s.%s.%ld.%d", dir, kind, (long)getpid(), k) >= n)
+            return error_set(err, "%s: path too long", dir);
+        if (mkdir(out, 0777) == 0) return 0;
+        if (errno != EEXIST) return error_set(err, "%s: cannot create %s next to it: %s", dir, out, strerror(errno));
+    }
+    return error_set(err, "%s: cannot create a folder next to it: 1000 names %s.%s.%ld.* already exist", dir, dir,
+                     kind, (long)getpid());
+}
+
+/* name is one of the scratch names of a folder called base ("base.tmp.*", "base.old.*"). */
+static int is_scratch_name(const char *name, const char *base) {
+    size_t b = strlen(base);
+    return strncmp(name, base, b) == 0 && (strncmp(name + b, ".tmp.", 5) == 0 || strncmp(name + b, ".old.", 5) == 0);
+}
+
+static int same_file(const struct stat *a, const struct stat *b) {
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+int checkpoint_check_out(char *norm, size_t n, const char *out, Error *err) {
+    char parent[4096], base[4096], probe[4200];
     struct stat sb;
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (out[0] == '\0') return error_set(err, "'': expected a folder name, got an empty path");
+    if (strip_slashes(norm, n, out, err) != 0) return -1;
+    split_path(norm, parent, base, sizeof parent);
+    if (strcmp(norm, "/") == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+        return error_set(err, "%s: expected the name of a checkpoint folder (it is replaced by renaming)", out);
+    if (stat(parent, &sb) != 0) return error_set(err, "%s: parent folder %s: %s", out, parent, strerror(errno));
+    if (!S_ISDIR(sb.st_mode)) return error_set(err, "%s: parent %s is not a folder", out, parent);
+    if (lstat(norm, &sb) == 0) {
+        if (S_ISLNK(sb.st_mode))
+            return error_set(err, "%s: is a symbolic link: give the checkpoint folder itself (it is replaced by renaming)",
+                             out);
+        if (!S_ISDIR(sb.st_mode)) return error_set(err, "%s: exists and is not a folder", out);
+    } else if (errno != ENOENT) {
+        return error_set(err, "%s: %s", out, strerror(errno));
+    }
+    /* What every checkpoint does first: make a scratch folder next to DIR. */
+    if (scratch_dir(probe, sizeof probe, norm, "tmp", err) != 0) return -1;
+    rmdir(probe);
+    return 0;
+}
+
+int checkpoint_check_model(const char *out_norm, const char *model, int *in_place, Error *err) {
+    char path[4096], parent[4096], base[4096], out_parent[4096], out_base[4096];
+    struct stat model_sb, out_sb, sb;
+    int have_model = stat(model, &model_sb) == 0;
+    *in_place = have_model && stat(out_norm, &out_sb) == 0 && same_file(&model_sb, &out_sb);
+    if (*in_place) return 0;
+    split_path(out_norm, out_parent, out_base, sizeof out_parent);
+    if (stat(out_parent, &out_sb) != 0) return 0;   /* checkpoint_check_out reports it */
+    /* The name as given ... */
+    int hit = 0;
+    if (strip_slashes(path, sizeof path, model, err) != 0) return -1;
+    split_path(path, parent, base, sizeof parent);
+    hit = stat(parent, &sb) == 0 && same_file(&sb, &out_sb) && is_scratch_name(base, out_base);
+    /* ... and the folder it leads to through symlinks: the same inode as an
+     * entry with a scratch name next to out. */
+    DIR *d = have_model && !hit ? opendir(out_parent) : NULL;
+    struct dirent *e;
+    while (d && !hit && (e = readdir(d)) != NULL)
+        hit = is_scratch_name(e->d_name, out_base) && path_join(path, sizeof path, out_parent, e->d_name, err) == 0 &&
+              stat(path, &sb) == 0 && same_file(&sb, &model_sb);
+    if (d) closedir(d);
+    if (hit)
+        return error_set(err, "--model %s: it is one of the scratch names of --out %s (%s.tmp.*, %s.old.*): "
+                         "choose another --out or rename the model folder", model, out_norm, out_base, out_base);
+    return 0;
 }
 
 /* A folder holds a checkpoint when its three model/optimizer files exist
@@ -653,27 +852,34 @@ static int is_checkpoint(const char *dir) {
 }
 
 int checkpoint_find(char *dir_out, size_t n, const char *dir, Error *err) {
-    char old[4096];
-    snprintf(old, sizeof old, "%s.old", dir);
-    const char *found = is_checkpoint(dir) ? dir : is_checkpoint(old) ? old : NULL;
-    if (!found) return error_set(err, "%s: no checkpoint to resume (config.json, model.safetensors, optimizer.safetensors)", dir);
+    char norm[4096], parent[4096], base[4096], found[8192] = "", path[8192];
+    if (strip_slashes(norm, sizeof norm, dir, err) != 0) return -1;
+    if (is_checkpoint(norm)) {
+        snprintf(found, sizeof found, "%s", norm);
+    } else {
+        /* A crash between the two renames of a save leaves DIR absent and
+         * the previous checkpoint in DIR.old.PID.N. */
+        split_path(norm, parent, base, sizeof parent);
+        DIR *d = opendir(parent);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            size_t b = strlen(base);
+            if (strncmp(e->d_name, base, b) != 0 || strncmp(e->d_name + b, ".old.", 5) != 0) continue;
+            if (path_join(path, sizeof path, parent, e->d_name, err) != 0 || !is_checkpoint(path)) continue;
+            if (found[0]) {
+                closedir(d);
+                return error_set(err, "%s: no checkpoint, and two backups %s and %s: move the one to resume to %s",
+                                 norm, found, path, norm);
+            }
+            snprintf(found, sizeof found, "%s", path);
+        }
+        if (d) closedir(d);
+    }
+    if (!found[0])
+        return error_set(err, "%s: no checkpoint to resume (config.json, model.safetensors, optimizer.safetensors)",
+                         dir);
     if (strlen(found) >= n) return error_set(err, "%s: path too long", found);
     strcpy(dir_out, found);
-    return 0;
-}
-
-/* Removes a folder of files (our own DIR.tmp or DIR.old: no subfolders). */
-static int remove_dir(const char *dir, Error *err) {
-    DIR *d = opendir(dir);
-    if (!d) return errno == ENOENT ? 0 : error_set(err, "%s: cannot open: %s", dir, strerror(errno));
-    struct dirent *e;
-    char path[4096];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        if (path_join(path, sizeof path, dir, e->d_name, err) == 0) remove(path);
-    }
-    closedir(d);
-    if (rmdir(dir) != 0) return error_set(err, "%s: cannot remove: %s", dir, strerror(errno));
     return 0;
 }
 
@@ -690,61 +896,90 @@ static int copy_file(const char *from_dir, const char *to_dir, const char *name,
     return atomic_commit(&af, err);
 }
 
-static int is_checkpoint_file(const char *name) {
-    const char *files[] = {"config.json", "model.safetensors", "optimizer.safetensors", "train_log.tsv",
-                           "vocab.json", "merges.txt"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-        if (strcmp(name, files[i]) == 0) return 1;
-    return 0;
+static const char *const checkpoint_files[] = {"config.json", "model.safetensors", "optimizer.safetensors",
+                                               "train_log.tsv", "vocab.json", "merges.txt"};
+
+/* Removes the checkpoint files a save wrote into its own scratch folder, then
+ * the folder (left in place if anything else is in it). */
+static void remove_scratch(const char *dir) {
+    char path[4096];
+    Error ignored;
+    for (size_t i = 0; i < sizeof checkpoint_files / sizeof checkpoint_files[0]; i++)
+        if (path_join(path, sizeof path, dir, checkpoint_files[i], &ignored) == 0) remove(path);
+    rmdir(dir);
 }
 
-/* Files of the previous DIR that a checkpoint does not write (a README, a
- * plot) move into the new DIR, so that checkpointing never deletes them. */
-static int carry_over(const char *old, const char *dir, Error *err) {
+/* After the swap: every entry of the previous DIR (now old) that the new
+ * checkpoint did not write (a README, a plot, a folder) moves into the new
+ * DIR; the previous checkpoint's files, each replaced by a new file of the
+ * same name, are removed, then the folder.  Nothing is deleted that was not
+ * replaced. */
+static int retire_old(const char *old, const char *dir, Error *err) {
     DIR *d = opendir(old);
     if (!d) return error_set(err, "%s: cannot open: %s", old, strerror(errno));
     struct dirent *e;
     char from[4096], to[4096];
+    struct stat sb;
     int rc = 0;
     while (rc == 0 && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || is_checkpoint_file(e->d_name)) continue;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
         if (path_join(from, sizeof from, old, e->d_name, err) || path_join(to, sizeof to, dir, e->d_name, err)) rc = -1;
-        else if (rename(from, to) != 0) rc = error_set(err, "%s: cannot move into %s: %s", from, dir, strerror(errno));
+        else if (lstat(to, &sb) != 0) {
+            if (rename(from, to) != 0) rc = error_set(err, "%s: cannot move into %s: %s", from, dir, strerror(errno));
+        }
     }
     closedir(d);
-    return rc;
+    if (rc != 0) return -1;
+    for (size_t i = 0; i < sizeof checkpoint_files / sizeof checkpoint_files[0]; i++)
+        if (path_join(from, sizeof from, old, checkpoint_files[i], err) == 0) remove(from);
+    if (rmdir(old) != 0)
+        return error_set(err, "%s: the previous checkpoint, kept: %s (the new one is in %s)", old, strerror(errno), dir);
+    return 0;
 }
 
-/* Writes every file into DIR.tmp, then swaps: DIR -> DIR.old, DIR.tmp -> DIR,
- * removes DIR.old.  A failure before the swap leaves DIR untouched. */
+/* Writes every file into a new scratch folder DIR.tmp.PID.N, then swaps: DIR
+ * is renamed onto a new empty DIR.old.PID.N, the scratch folder to DIR, and
+ * retire_old() empties and removes DIR.old.PID.N.  Both scratch folders are
+ * made by this call with exclusive creation; nothing argen did not make or
+ * replace is removed.  A failure before the swap leaves DIR untouched; a
+ * crash between the renames leaves the previous checkpoint in DIR.old.PID.N,
+ * where checkpoint_find() looks. */
 static int checkpoint_save(const char *dir, const GPT2 *m, const AdamW *opt, const Rng *rng, const TrainLog *log,
-                           const TrainConfig *cfg, const char *tokenizer_dir, Error *err) {
-    char tmp[4096], old[4096], path[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", dir);
-    snprintf(old, sizeof old, "%s.old", dir);
-    if (remove_dir(tmp, err) != 0) return -1;   /* leftovers of an interrupted save */
-    if (mkdir(tmp, 0777) != 0) return error_set(err, "%s: cannot create: %s", tmp, strerror(errno));
+                           const RecordedOptions *rec, const char *tokenizer_dir, Error *err) {
+    char tmp[4200], old[4200], path[4300];
+    struct stat sb;
+    if (scratch_dir(tmp, sizeof tmp, dir, "tmp", err) != 0) return -1;
     int rc = gpt2_save(m, tmp, SAVE_F32, err) ||
              path_join(path, sizeof path, tmp, "optimizer.safetensors", err) ||
-             optimizer_save(path, opt, rng, cfg, err) ||
+             optimizer_save(path, opt, rng, rec, err) ||
              path_join(path, sizeof path, tmp, "train_log.tsv", err) ||
              log_write(log, path, err);
     if (rc == 0 && tokenizer_dir)
         rc = copy_file(tokenizer_dir, tmp, "vocab.json", err) || copy_file(tokenizer_dir, tmp, "merges.txt", err);
+    int have_old = rc == 0 && lstat(dir, &sb) == 0;
+    if (rc == 0 && have_old && !S_ISDIR(sb.st_mode)) rc = error_set(err, "%s: exists and is not a folder", dir);
+    if (rc == 0 && have_old && scratch_dir(old, sizeof old, dir, "old", err) != 0) rc = -1;
+    if (rc == 0 && have_old && rename(dir, old) != 0) {   /* onto the empty folder just made */
+        rc = error_set(err, "%s: cannot rename to %s: %s", dir, old, strerror(errno));
+        rmdir(old);
+    }
     if (rc != 0) {
-        Error ignored;
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
-        remove_dir(tmp, &ignored);
+        remove_scratch(tmp);
         return error_set(err, "checkpoint not written (%s kept as it was): %s", dir, msg);
     }
-    if (is_dir(dir)) {
-        if (remove_dir(old, err) != 0) return -1;
-        if (rename(dir, old) != 0) return error_set(err, "%s: cannot rename to %s: %s", dir, old, strerror(errno));
+    if (rename(tmp, dir) != 0) {
+        int saved = errno;
+        if (have_old && rename(old, dir) == 0) {   /* the previous checkpoint back in place */
+            remove_scratch(tmp);
+            return error_set(err, "checkpoint not written (%s kept as it was): %s: cannot rename to %s: %s", dir, tmp,
+                             dir, strerror(saved));
+        }
+        return error_set(err, "%s: cannot rename to %s: %s (the new checkpoint is in %s)", tmp, dir, strerror(saved),
+                         tmp);
     }
-    if (rename(tmp, dir) != 0) return error_set(err, "%s: cannot rename to %s: %s", tmp, dir, strerror(errno));
-    if (is_dir(old) && (carry_over(old, dir, err) != 0 || remove_dir(old, err) != 0)) return -1;
-    return 0;
+    return have_old ? retire_old(old, dir, err) : 0;
 }
 
 /* ====================================================================== */
@@ -793,21 +1028,26 @@ static int check_train_config(const TrainConfig *cfg, size_t n_train, size_t n_v
     return 0;
 }
 
-/* One optimizer step on B random windows.  Returns the batch's mean loss, or -1. */
-static double optimizer_step(Trainer *tr, AdamW *opt, Rng *rng, const int *train, size_t n_train,
-                             const TrainConfig *cfg, double lr, double *grad_norm, Error *err) {
+/* One optimizer step on B random windows: *loss gets the batch's mean loss.
+ * A non-finite loss or gradient norm stops before the update, so the weights
+ * (and every checkpoint) stay as they were. */
+static int optimizer_step(Trainer *tr, AdamW *opt, Rng *rng, const int *train, size_t n_train,
+                          const TrainConfig *cfg, double lr, double *loss, double *grad_norm, Error *err) {
     const AdamWConfig adam = {.beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = cfg->weight_decay};
     param_buffer_zero(&tr->grad);
-    double loss = 0;
+    *loss = 0;
     for (int b = 0; b < cfg->batch; b++) {
         size_t start = rng_below(rng, (uint32_t)(n_train - (size_t)cfg->seq));
         double l;
-        if (train_step(tr, train + start, cfg->seq, 1.0 / cfg->batch, &l, err) != 0) return -1.0;
-        loss += l / cfg->batch;
+        if (train_step(tr, train + start, cfg->seq, 1.0 / cfg->batch, &l, err) != 0) return -1;
+        *loss += l / cfg->batch;
     }
     *grad_norm = clip_grad_norm(&tr->grad, cfg->clip);
+    if (!isfinite(*loss) || !isfinite(*grad_norm))
+        return error_set(err, "step %ld: non-finite training loss %g (gradient norm %g): stopped before the update, "
+                         "no checkpoint written for it", opt->step + 1, *loss, *grad_norm);
     adamw_update(opt, tr->model, &tr->grad, &adam, lr);
-    return loss;
+    return 0;
 }
 
 int train_run(GPT2 *m, const int *tokens, size_t n, const TrainConfig *cfg, const char *out_dir,
@@ -816,7 +1056,11 @@ int train_run(GPT2 *m, const int *tokens, size_t n, const TrainConfig *cfg, cons
     size_t n_val = (size_t)((double)n * cfg->val_fraction);
     size_t n_train = n - n_val;
     const int *val = tokens + n_train;   /* the last fraction is held out */
-    if (check_train_config(cfg, n_train, n_val, err) != 0) return -1;
+    char dir[4096];
+    if (check_train_config(cfg, n_train, n_val, err) != 0 || checkpoint_check_out(dir, sizeof dir, out_dir, err) != 0)
+        return -1;
+    RecordedOptions rec;
+    recorded_options(&rec, cfg, tokens, n);
 
     Trainer tr;
     AdamW opt;
@@ -839,9 +1083,8 @@ int train_run(GPT2 *m, const int *tokens, size_t n, const TrainConfig *cfg, cons
     long first = opt.step;
     while (opt.step < cfg->steps) {
         double lr = lr_schedule(opt.step, cfg->steps, cfg->warmup, cfg->lr, cfg->lr_min);
-        double ts = now_seconds(), norm = 0;
-        double loss = optimizer_step(&tr, &opt, &rng, tokens, n_train, cfg, lr, &norm, err);
-        if (loss < 0) goto done;
+        double ts = now_seconds(), norm = 0, loss = 0;
+        if (optimizer_step(&tr, &opt, &rng, tokens, n_train, cfg, lr, &loss, &norm, err) != 0) goto done;
         train_time += now_seconds() - ts;
 
         long step = opt.step;
@@ -858,7 +1101,7 @@ int train_run(GPT2 *m, const int *tokens, size_t n, const TrainConfig *cfg, cons
         LogRow row = {step, lr, loss, p.val_loss, p.tokens_per_s};
         if (log_append(&log, &row, err) != 0) goto done;
         if (last || stop || (cfg->checkpoint_every > 0 && step % cfg->checkpoint_every == 0)) {
-            if (checkpoint_save(out_dir, m, &opt, &rng, &log, cfg, tokenizer_dir, err) != 0) goto done;
+            if (checkpoint_save(dir, m, &opt, &rng, &log, &rec, tokenizer_dir, err) != 0) goto done;
             p.checkpointed = 1;
         }
         if (hooks && hooks->on_step) hooks->on_step(hooks->ctx, &p);

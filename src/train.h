@@ -214,11 +214,41 @@ int train_run(GPT2 *m, const int *tokens, size_t n, const TrainConfig *cfg, cons
 
 /* Checkpoint folder layout (see docs/training.md): config.json,
  * model.safetensors (gpt2_save, F32), optimizer.safetensors (AdamW moments,
- * step and data RNG state), train_log.tsv, vocab.json, merges.txt.  Written
- * into DIR.tmp, then swapped in by renaming; a crash between the renames
- * leaves the previous checkpoint in DIR.old.  This returns the folder to
- * resume from: DIR when it holds a checkpoint, else DIR.old when it does.
- * Fails when neither does. */
+ * step, data RNG state and the recorded training options), train_log.tsv,
+ * vocab.json, merges.txt.
+ *
+ * Each checkpoint is written whole into a new scratch folder DIR.tmp.PID.N
+ * (made by mkdir, which fails on an existing name, so it is always argen's
+ * own), then swapped in: DIR is renamed onto a new empty DIR.old.PID.N, the
+ * scratch folder to DIR, and the previous checkpoint's files are removed
+ * (files it did not write move into the new DIR).  argen removes nothing it
+ * did not make or replace in the same run.
+ *
+ * Before the first step: normalises out (trailing slashes removed) into norm
+ * and checks that checkpoints can be written there: a folder name (not ".",
+ * "..", "/"), the parent exists and accepts a new folder (tried: a scratch
+ * folder made and removed), and out, when it exists, is a folder and not a
+ * symbolic link.  train_run() calls it too. */
+int checkpoint_check_out(char *norm, size_t n, const char *out, Error *err);
+
+/* Refuses a model folder whose name, as given or through symlinks, is one of
+ * out_norm's scratch names (OUT.tmp.*, OUT.old.*).  *in_place = 1 when the
+ * model IS the out folder (same device and inode): then each checkpoint
+ * replaces it, only once the new one is fully written. */
+int checkpoint_check_model(const char *out_norm, const char *model, int *in_place, Error *err);
+
+/* The folder to resume from: DIR when it holds a checkpoint, else the one
+ * DIR.old.PID.N that does (a crash between a save's two renames).  Fails when
+ * none does, or when two backups do (it names them). */
 int checkpoint_find(char *dir_out, size_t n, const char *dir, Error *err);
+
+/* Compares the options recorded in resume_dir's optimizer.safetensors (seed,
+ * batch, seq, steps, lr, lr_min, warmup, weight_decay, clip, val_fraction,
+ * the data's length and FNV-1a hash) with cfg and tokens[0..n).  Writes each
+ * that changed into changes as "--batch 2 (now 4), ..." ("" when none).
+ * Options an older checkpoint does not record are not compared.  Returns -1
+ * only when the file cannot be read. */
+int train_resume_changes(const char *resume_dir, const TrainConfig *cfg, const int *tokens, size_t n,
+                         char *changes, size_t changes_n, Error *err);
 
 #endif
