@@ -1057,8 +1057,7 @@ int train_run(GPT2 *m, const int *tokens, size_t n, const TrainConfig *cfg, cons
     size_t n_train = n - n_val;
     const int *val = tokens + n_train;   /* the last fraction is held out */
     char dir[4096];
-    if (check_train_config(cfg, n_train, n_val, err) != 0 || checkpoint_check_out(dir, sizeof dir, out_dir, err) != 0)
-        return -1;
+    if (check_train_config(cfg, n_train, n_val, err) != 0) return -1;
     RecordedOptions rec;
     recorded_options(&rec, cfg, tokens, n);
 
@@ -1069,6 +1068,7 @@ int train_run(GPT2 *m, const int *tokens, size_t n, const TrainConfig *cfg, cons
     int rc = -1;
     if (trainer_init(&tr, m, cfg->seq, err) != 0) return -1;
     if (adamw_init(&opt, m, err) != 0) { trainer_free(&tr); return -1; }
+    if (checkpoint_check_out(dir, sizeof dir, out_dir, err) != 0) goto done;
     rng_seed(&rng, cfg->seed, 0x747261696eULL);   /* stream "train" */
     if (resume_dir) {
         char path[4096];

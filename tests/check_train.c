@@ -17,6 +17,7 @@
  * ATOL and a wrong formula (a missing term, a transposed index) fails by far.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,6 +459,43 @@ static void rm_rf(const char *path) {
     ck_assert(system(cmd) == 0);
 }
 
+/* Entries of dir named like base's scratch folders (base.tmp.*, base.old.*). */
+static int count_scratch(const char *dir, const char *base) {
+    char tmp[300], old[300];
+    snprintf(tmp, sizeof tmp, "%s.tmp.", base);
+    snprintf(old, sizeof old, "%s.old.", base);
+    DIR *d = opendir(dir);
+    ck_assert(d != NULL);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strncmp(e->d_name, tmp, strlen(tmp)) == 0 || strncmp(e->d_name, old, strlen(old)) == 0;
+    closedir(d);
+    return n;
+}
+
+/* dir/name holding text (dir made first when missing). */
+static void write_text(const char *dir, const char *name, const char *text) {
+    char path[600];
+    mkdir(dir, 0777);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int file_is(const char *dir, const char *name, const char *text) {
+    char path[600], *data;
+    size_t len;
+    Error err;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (read_file(path, &data, &len, &err) != 0) return 0;
+    int same = len == strlen(text) && memcmp(data, text, len) == 0;
+    free(data);
+    return same;
+}
+
 START_TEST(test_save_load_same_logits) {
     make_tmp_root();
     GPT2 m, back;
@@ -622,10 +660,138 @@ START_TEST(test_failed_checkpoint_keeps_old) {
     ck_assert_msg(strstr(err.msg, "merges.txt") && strstr(err.msg, "checkpoint not written"), "%s", err.msg);
     ck_assert(read_file(path, &after, &len_after, &err) == 0);
     ck_assert_msg(len_before == len_after && memcmp(before, after, len_after) == 0, "old checkpoint changed");
-    snprintf(path, sizeof path, "%s.tmp", out);
-    ck_assert_msg(access(path, F_OK) != 0, "%s left behind", path);
+    ck_assert_msg(count_scratch(tmp_root, "out") == 0, "a scratch folder out.tmp.* or out.old.* left behind");
     free(before);
     free(after);
+    gpt2_free(&m);
+    free(tokens);
+    rm_rf(tmp_root);
+}
+END_TEST
+
+/* Folders next to --out called out.tmp and out.old (and one inside out
+ * called .tmp, what a trailing slash made) belong to the user: checkpointing
+ * twice leaves them and their files alone, leaves no scratch folder, and
+ * keeps a file of out that a checkpoint does not write. */
+START_TEST(test_checkpoint_touches_only_its_own) {
+    make_tmp_root();
+    TrainConfig cfg = resume_config();
+    cfg.steps = 2;
+    cfg.checkpoint_every = 1;
+    size_t n = 400;
+    int *tokens = corpus(n);
+    Error err;
+    char out[512], out_slash[520], tmp[520], old[520];
+    snprintf(out, sizeof out, "%s/out", tmp_root);
+    snprintf(out_slash, sizeof out_slash, "%s/", out);
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    snprintf(old, sizeof old, "%s.old", out);
+    write_text(tmp, "notes.txt", "mine");
+    write_text(old, "notes.txt", "mine too");
+    write_text(out, "README", "about this run");
+    GPT2 m;
+    small_model(&m, 8, 5);
+    ck_assert_msg(train_run(&m, tokens, n, &cfg, out_slash, NULL, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+    cfg.steps = 4;
+    ck_assert_msg(train_run(&m, tokens, n, &cfg, out, NULL, out, NULL, NULL, &err) == 0, "%s", err.msg);
+    ck_assert_msg(file_is(tmp, "notes.txt", "mine") && file_is(old, "notes.txt", "mine too"),
+                  "a folder next to --out was changed");
+    ck_assert_msg(file_is(out, "README", "about this run"), "out/README lost");
+    ck_assert_int_eq(count_scratch(tmp_root, "out"), 0);
+    GPT2 back;
+    ck_assert_msg(gpt2_load(&back, out, 1, &err) == 0, "%s", err.msg);
+    ck_assert(memcmp(back.owned, m.owned, m.n_floats * sizeof(float)) == 0);
+    gpt2_free(&back);
+    gpt2_free(&m);
+    free(tokens);
+    rm_rf(tmp_root);
+}
+END_TEST
+
+/* A crash between a save's two renames leaves DIR absent and the previous
+ * checkpoint in DIR.old.PID.N: checkpoint_find resumes from it; with two such
+ * backups it names both instead of choosing. */
+START_TEST(test_checkpoint_find_backup) {
+    make_tmp_root();
+    TrainConfig cfg = resume_config();
+    cfg.steps = 1;
+    size_t n = 400;
+    int *tokens = corpus(n);
+    Error err;
+    char out[512], b1[530], b2[530], found[600];
+    snprintf(out, sizeof out, "%s/ck", tmp_root);
+    snprintf(b1, sizeof b1, "%s.old.123.0", out);
+    snprintf(b2, sizeof b2, "%s.old.456.0", out);
+    GPT2 m;
+    small_model(&m, 8, 5);
+    ck_assert_msg(train_run(&m, tokens, n, &cfg, out, NULL, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+    ck_assert(rename(out, b1) == 0);
+    ck_assert_msg(checkpoint_find(found, sizeof found, out, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(found, b1);
+    ck_assert_msg(train_run(&m, tokens, n, &cfg, out, NULL, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+    ck_assert(rename(out, b2) == 0);
+    ck_assert(checkpoint_find(found, sizeof found, out, &err) == -1);
+    ck_assert_msg(strstr(err.msg, "ck.old.123.0") && strstr(err.msg, "ck.old.456.0"), "%s", err.msg);
+    gpt2_free(&m);
+    free(tokens);
+    rm_rf(tmp_root);
+}
+END_TEST
+
+/* The options a checkpoint records, compared on resume: each change named. */
+START_TEST(test_resume_changes) {
+    make_tmp_root();
+    TrainConfig cfg = resume_config();
+    cfg.steps = 1;
+    size_t n = 400;
+    int *tokens = corpus(n);
+    Error err;
+    char out[512], changes[512];
+    snprintf(out, sizeof out, "%s/ck", tmp_root);
+    GPT2 m;
+    small_model(&m, 8, 5);
+    ck_assert_msg(train_run(&m, tokens, n, &cfg, out, NULL, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+    ck_assert_msg(train_resume_changes(out, &cfg, tokens, n, changes, sizeof changes, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(changes, "");
+    TrainConfig other = cfg;
+    other.batch = 3;
+    other.lr = 2e-3;
+    ck_assert(train_resume_changes(out, &other, tokens, n, changes, sizeof changes, &err) == 0);
+    ck_assert_str_eq(changes, "--batch 2 (now 3), --lr 0.005 (now 0.002)");
+    tokens[7] = (tokens[7] + 1) % 11;   /* the same length, one id different */
+    ck_assert(train_resume_changes(out, &cfg, tokens, n, changes, sizeof changes, &err) == 0);
+    ck_assert_msg(strncmp(changes, "data ids (FNV-1a) ", 18) == 0, "%s", changes);
+    ck_assert(train_resume_changes(out, &cfg, tokens, n - 1, changes, sizeof changes, &err) == 0);
+    ck_assert_msg(strncmp(changes, "data tokens 400 (now 399)", 25) == 0, "%s", changes);
+    gpt2_free(&m);
+    free(tokens);
+    rm_rf(tmp_root);
+}
+END_TEST
+
+/* A NaN weight makes the loss NaN: training stops at step 1 with an error
+ * naming it, before the update, and writes no checkpoint. */
+START_TEST(test_nonfinite_loss_stops) {
+    make_tmp_root();
+    TrainConfig cfg = resume_config();
+    size_t n = 400;
+    int *tokens = corpus(n);
+    Error err;
+    char out[512];
+    snprintf(out, sizeof out, "%s/ck", tmp_root);
+    GPT2 m;
+    small_model(&m, 8, 5);
+    m.w.ln_f_bias[0] = NAN;
+    float *before = malloc(m.n_floats * sizeof(float));
+    memcpy(before, m.owned, m.n_floats * sizeof(float));
+    long done = -1;
+    ck_assert(train_run(&m, tokens, n, &cfg, out, NULL, NULL, NULL, &done, &err) == -1);
+    ck_assert_msg(strstr(err.msg, "step 1: non-finite training loss nan") != NULL, "%s", err.msg);
+    ck_assert_int_eq(done, 0);
+    ck_assert_msg(memcmp(before, m.owned, m.n_floats * sizeof(float)) == 0, "weights updated");
+    ck_assert_msg(access(out, F_OK) != 0, "a checkpoint was written");
+    ck_assert_int_eq(count_scratch(tmp_root, "ck"), 0);
+    free(before);
     gpt2_free(&m);
     free(tokens);
     rm_rf(tmp_root);
@@ -678,6 +844,10 @@ int main(void) {
     tcase_add_test(loop, test_save_load_same_logits);
     tcase_add_test(loop, test_resume_bit_identical);
     tcase_add_test(loop, test_failed_checkpoint_keeps_old);
+    tcase_add_test(loop, test_checkpoint_touches_only_its_own);
+    tcase_add_test(loop, test_checkpoint_find_backup);
+    tcase_add_test(loop, test_resume_changes);
+    tcase_add_test(loop, test_nonfinite_loss_stops);
     tcase_add_test(loop, test_bad_training_input);
     suite_add_tcase(s, loop);
     return run_suite(s);
