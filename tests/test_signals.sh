@@ -1,8 +1,13 @@
 #!/bin/sh
-# test_signals.sh - Ctrl-C (SIGINT) stops cleanly and leaves nothing
-# half-written:
-#   generate --trace  the text generated so far is on stdout; the trace is
-#                     complete valid JSON or absent; no temporary file left.
+# test_signals.sh - Ctrl-C (SIGINT) and a closed pipe (SIGPIPE) stop cleanly
+# and leave nothing half-written:
+#   generate --trace  (greedy, beam search, Jacobi) stops within seconds, exit
+#                     130; the text generated so far is on stdout; the trace
+#                     is complete valid JSON or absent; no temporary file left.
+#   compare --json, corpus --out
+#                     stop within seconds, exit 130, write nothing, leave no
+#                     temporary file.
+#   generate | head   exits 141 without a message; no temporary file left.
 #   train             stops within seconds; --out is a checkpoint that loads
 #                     (the previous one or a new one, never a mix); no
 #                     temporary folder or file left.
@@ -89,6 +94,76 @@ else:
         except ValueError as e:
             problems.append("the trace is not valid JSON: %s" % e)
     report("generate", how, "trace %s" % ("written" if os.path.exists(trace) else "absent"), problems)
+
+# ---- beam search and Jacobi: the search stops at its next step ----
+for strategy, extra in (("beam", ["--beams", "8"]), ("jacobi", ["--block", "128"])):
+    name = "generate-" + strategy
+    trace = os.path.join(tmp, name + ".json")
+    r = interrupt(name, [argen, "generate", "--model", os.path.join(tmp, "m"), "--ids", "1,2,3",
+                         "--max-new-tokens", "1000", "--strategy", strategy, "--trace", trace] + extra +
+                        (["--no-kv-cache"] if strategy == "beam" else []),
+                  lambda: time.sleep(1.0) or True, wait_s=5)
+    if r is None:
+        failed = True
+        continue
+    how, text = r
+    problems = []
+    if how != "exit 130":
+        problems.append("expected exit 130")
+    if not text.strip():
+        problems.append("stdout lacks the text generated so far")
+    leftovers = glob.glob(trace + ".tmp*")
+    if leftovers:
+        problems.append("left behind: %s" % ", ".join(os.path.basename(x) for x in leftovers))
+    if os.path.exists(trace):
+        try:
+            json.load(open(trace))
+        except ValueError as e:
+            problems.append("the trace is not valid JSON: %s" % e)
+    report(name, how, "trace %s" % ("written" if os.path.exists(trace) else "absent"), problems)
+
+# ---- compare and corpus: interrupted, they write nothing ----
+runs = [("compare", [argen, "compare", "--model", os.path.join(tmp, "m"), "--ids", "1,2,3", "--max-new-tokens", "1000",
+                     "--strategies", "beam=8,beam=8,beam=8,greedy,sample", "--json", os.path.join(tmp, "c.json")],
+         os.path.join(tmp, "c.json")),
+        ("corpus", [argen, "corpus", "--out", os.path.join(tmp, "corpus.txt"), "--bytes", "1000000000"],
+         os.path.join(tmp, "corpus.txt"))]
+for name, cmd, out in runs:
+    r = interrupt(name, cmd, lambda: time.sleep(1.0) or True, wait_s=5)
+    if r is None:
+        failed = True
+        continue
+    how = r[0]
+    problems = []
+    if how != "exit 130":
+        problems.append("expected exit 130")
+    leftovers = glob.glob(out + "*")
+    if leftovers:
+        problems.append("left behind: %s" % ", ".join(os.path.basename(x) for x in leftovers))
+    report(name, how, "nothing written" if not leftovers else "files left", problems)
+
+# ---- a closed pipe: generate | head ----
+trace = os.path.join(tmp, "p.json")
+p = subprocess.Popen([argen, "generate", "--model", os.path.join(tmp, "m"), "--ids", "1,2,3", "--max-new-tokens", "1000",
+                      "--no-kv-cache", "--trace", trace], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+p.stdout.read(10)
+p.stdout.close()   # the reader goes away, as head does
+try:
+    rc = p.wait(timeout=10)
+    err = p.stderr.read().decode(errors="replace")
+    problems = []
+    if rc != 141:
+        problems.append("expected exit 141, got %d" % rc)
+    if err.strip():
+        problems.append("expected no message, got %r" % err.strip()[:200])
+    leftovers = glob.glob(trace + ".tmp*")
+    if leftovers:
+        problems.append("left behind: %s" % ", ".join(os.path.basename(x) for x in leftovers))
+    report("generate | head", "exit %d" % rc, "SIGPIPE", problems)
+except subprocess.TimeoutExpired:
+    p.kill()
+    failed = True
+    print("  generate | head: did not stop within 10 s of the pipe closing")
 
 # ---- train ----
 ids = os.path.join(tmp, "ids.bin")
