@@ -15,6 +15,7 @@ JSON into numpy arrays with the layouts the schema documents: attention is
 import json
 import math
 import os
+import stat
 
 import numpy as np
 
@@ -43,16 +44,50 @@ def json_path(parts):
     return out
 
 
+# The limits of argen's own reader (src/json.h JSON_MAX_DEPTH, src/trace_read.c
+# TRACE_MAX_BYTES): a file argen refuses is refused here too, with a TraceError
+# instead of a RecursionError or a machine out of memory.
+MAX_DEPTH = 256
+MAX_BYTES = 256 << 20
+
+
+def _refuse_constant(name):
+    raise ValueError("%s is not JSON (argen writes NaN and infinity as null)" % name)
+
+
+def _depth_at_most(value, limit):
+    """True when value nests at most limit arrays/objects deep (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, (list, dict)):
+            if d > limit:
+                return False
+            stack.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return True
+
+
 def _read_json(path, what):
     try:
-        with open(path, "rb") as f:
-            text = f.read()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise TraceError("%s: cannot read %s: not a regular file" % (path, what))
+            if st.st_size > MAX_BYTES:
+                raise TraceError("%s: cannot read %s: %d bytes, at most %d MiB" % (path, what, st.st_size, MAX_BYTES >> 20))
+            text = f.read(MAX_BYTES + 1)
     except OSError as e:
         raise TraceError("%s: cannot read %s: %s" % (path, what, e.strerror)) from None
     try:
-        return json.loads(text)
+        doc = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        doc = None
     except ValueError as e:
         raise TraceError("%s: not JSON (%s): %s" % (path, what, e)) from None
+    if doc is None and text.strip() != b"null" or not _depth_at_most(doc, MAX_DEPTH):
+        raise TraceError("%s: not a valid %s: JSON nested deeper than %d levels" % (path, what, MAX_DEPTH))
+    return doc
 
 
 def _fail(path, what, parts, message):
@@ -160,6 +195,8 @@ def load_trace(path):
         # best_match picks the most specific error (deepest path, not a oneOf summary).
         e = jsonschema.exceptions.best_match(errors)
         message = e.message if len(e.message) < 200 else e.message[:200] + "..."
+        if e.instance is None and e.validator == "type" and "number" in str(e.validator_value):
+            message += " (argen writes NaN and infinity as null: the run produced a non-finite value here)"
         raise TraceError("%s: not a valid argen trace (traces/schema.json): at %s: %s"
                          % (path, json_path(list(e.absolute_path)), message))
     _check_attention(path, doc)

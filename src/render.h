@@ -72,13 +72,17 @@ void write_jacobi_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o);
 /* ---- shared by the diagram writers ---- */
 
 /* Token bytes as HTML-like label text into out (always NUL-terminated):
- * & < > " escaped as entities, spaces shown as U+2423 (open box), newline,
- * tab, CR as \n \t \r, a backslash as \\, other control bytes and bytes that
- * are not valid UTF-8 as \xNN; valid UTF-8 passes through.  Long tokens
- * are cut with an ellipsis.  text == NULL (no vocabulary) gives "#ID". */
+ * letters and digits as they are, every other printable ASCII byte as a
+ * numeric character reference (&#93;), spaces shown as U+2423 (open box),
+ * newline, tab, CR as \n \t \r, a backslash as \\, other control bytes and
+ * bytes that are not valid UTF-8 as \xNN; valid UTF-8 passes through.  The
+ * result is safe inside any HTML-like label and any of its attribute values
+ * (every label argen writes is HTML-like).  Long tokens are cut with an
+ * ellipsis.  text == NULL (no vocabulary) gives "#ID". */
 void token_html(char *out, size_t n, const TracedToken *t);
 
-/* Plain ASCII text (a strategy name, a file name) escaped for HTML-like labels. */
+/* Plain text (a strategy name, a file name) escaped for HTML-like labels the
+ * same way, by the same function, except that spaces stay spaces. */
 void text_html(char *out, size_t n, const char *s);
 
 /* Numbers as every label prints them: probabilities and weights with 4

@@ -67,9 +67,11 @@ static void query_edges(FILE *f, const double *row, size_t n_key, int q, int fro
     for (int k = from; k <= q && (size_t)k < n_key; k++) {
         double w = row[k];
         if (isnan(w) || (!current && w < FAINT_EDGE)) continue;
+        /* a weight outside [0, 1] (an edited file) is drawn at the nearest end, labelled as it is */
+        double drawn = w < 0 ? 0 : w > 1 ? 1 : w;
         char color[16], v[48];
-        edge_color(color, current ? COLOR_VERMILLION : COLOR_BLUE, w);
-        fprintf(f, "  k%d -> q%d [penwidth=%.2f, color=\"%s\", arrowhead=none", k, q, 0.5 + 8 * w, color);
+        edge_color(color, current ? COLOR_VERMILLION : COLOR_BLUE, drawn);
+        fprintf(f, "  k%d -> q%d [penwidth=%.2f, color=\"%s\", arrowhead=none", k, q, 0.5 + 8 * drawn, color);
         if (current) {
             fmt_num(v, sizeof v, w);
             fprintf(f, ", taillabel=<%s>, labelfontcolor=\"" COLOR_VERMILLION "\", labeldistance=4, labelangle=0", v);

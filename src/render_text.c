@@ -23,21 +23,25 @@ static int put(char *out, size_t n, size_t *k, const char *s, size_t len) {
     return 0;
 }
 
-/* The visible form of the single byte c (not part of a valid UTF-8 sequence). */
+/* The one escaping function of every label: the visible, Graphviz-safe form
+ * of the single byte c (not part of a valid UTF-8 sequence) inside an
+ * HTML-like label or one of its attribute values.  Letters and digits pass
+ * through; every other printable ASCII byte becomes a numeric character
+ * reference (&#93; for ']'), so that no byte of a token can close the label,
+ * a tag, an attribute or the attribute list around it, whatever Graphviz's
+ * lexer treats specially; control bytes and bytes outside ASCII are shown
+ * as \n \t \r or \xNN, their backslash itself written as &#92;. */
 static void byte_visible(char buf[16], unsigned char c) {
     switch (c) {
-    case '&': strcpy(buf, "&amp;"); break;
-    case '<': strcpy(buf, "&lt;"); break;
-    case '>': strcpy(buf, "&gt;"); break;
-    case '"': strcpy(buf, "&quot;"); break;
     case ' ': strcpy(buf, "&#9251;"); break;   /* U+2423 OPEN BOX: a space you can see */
-    case '\n': strcpy(buf, "\\n"); break;
-    case '\t': strcpy(buf, "\\t"); break;
-    case '\r': strcpy(buf, "\\r"); break;
-    case '\\': strcpy(buf, "\\\\"); break;
+    case '\n': strcpy(buf, "&#92;n"); break;
+    case '\t': strcpy(buf, "&#92;t"); break;
+    case '\r': strcpy(buf, "&#92;r"); break;
+    case '\\': strcpy(buf, "&#92;&#92;"); break;
     default:
-        if (c < 0x20 || c >= 0x7f) snprintf(buf, 16, "\\x%02X", c);
-        else { buf[0] = (char)c; buf[1] = '\0'; }
+        if (c < 0x20 || c >= 0x7f) snprintf(buf, 16, "&#92;x%02X", c);
+        else if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) { buf[0] = (char)c; buf[1] = '\0'; }
+        else snprintf(buf, 16, "&#%d;", c);
     }
 }
 

@@ -180,8 +180,8 @@ static void jacobi_caption(FILE *f, const TracedJacobiBlock *b) {
         token_html(t, sizeof t, &b->accepted[i]);
         k += (size_t)snprintf(acc + k, sizeof acc - k, "%s%s", i ? "&#183;" : "", t);
     }
-    fprintf(f, "    <TR><TD COLSPAN=\"%d\" BORDER=\"0\" ALIGN=\"LEFT\">%d pass%s, %s; accepted %zu token%s: <B>%s</B>%s</TD></TR>\n",
-            b->size + 2, b->passes, b->passes == 1 ? "" : "es",
+    fprintf(f, "    <TR><TD COLSPAN=\"%lld\" BORDER=\"0\" ALIGN=\"LEFT\">%d pass%s, %s; accepted %zu token%s: <B>%s</B>%s</TD></TR>\n",
+            b->size + 2LL, b->passes, b->passes == 1 ? "" : "es",
             strcmp(b->converged_by, "fixed_point") == 0 ? "converged: a pass changed nothing"
                                                          : "pass limit: every position is fixed",
             b->n_accepted, b->n_accepted == 1 ? "" : "s", acc, b->cut_by_eos ? " (cut after eos)" : "");
@@ -192,12 +192,14 @@ static void jacobi_block_node(FILE *f, const TracedJacobiBlock *b) {
     token_html(t, sizeof t, &b->last_committed);
     fprintf(f, "  block%d [label=<<TABLE BORDER=\"1\" COLOR=\"#BBBBBB\" CELLBORDER=\"1\" CELLSPACING=\"3\" CELLPADDING=\"6\">\n",
             b->block);
-    fprintf(f, "    <TR><TD COLSPAN=\"%d\" BORDER=\"0\" ALIGN=\"LEFT\"><B>block %d</B>: positions %d..%d after %s "
-               "(block size %d)</TD></TR>\n", b->size + 2, b->block, b->start_position, b->start_position + b->size - 1,
-            t, b->block_size);
+    /* Positions and column counts in long long: start_position and size come
+     * from the file, and each may be INT_MAX. */
+    fprintf(f, "    <TR><TD COLSPAN=\"%lld\" BORDER=\"0\" ALIGN=\"LEFT\"><B>block %d</B>: positions %lld..%lld after %s "
+               "(block size %d)</TD></TR>\n", b->size + 2LL, b->block, (long long)b->start_position,
+            (long long)b->start_position + b->size - 1, t, b->block_size);
     fprintf(f, "    <TR><TD BORDER=\"0\"></TD>");
     for (int i = 0; i < b->size; i++)
-        fprintf(f, "<TD BORDER=\"0\"><FONT POINT-SIZE=\"13\">pos %d</FONT></TD>", b->start_position + i);
+        fprintf(f, "<TD BORDER=\"0\"><FONT POINT-SIZE=\"13\">pos %lld</FONT></TD>", (long long)b->start_position + i);
     fprintf(f, "<TD BORDER=\"0\"></TD></TR>\n");
     for (int k = 0; k <= b->passes; k++) jacobi_row(f, b, k);
     jacobi_caption(f, b);

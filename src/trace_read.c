@@ -9,9 +9,25 @@
  */
 #include "trace_read.h"
 
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The largest trace read, in bytes.  A full-level trace of GPT-2 small holds
+ * about 1.5 MB per step (12 layers x 12 heads of attention rows, the tensors'
+ * norms, every logit); 256 MiB is some 170 such steps.  The parsed tree takes
+ * several times the text, so this also bounds the memory a trace can ask for. */
+#define TRACE_MAX_BYTES ((size_t)256 << 20)
+
+/* The largest seed or stream the writer writes: generate takes seeds to 2^53,
+ * the integers a JSON number (a double) holds exactly. */
+#define TRACE_MAX_SEED 9007199254740992L
 
 typedef struct {
     TraceDoc *doc;
@@ -80,9 +96,15 @@ static const JsonValue *member(Reader *r, const JsonValue *obj, const char *key,
     return v;
 }
 
+/* argen writes NaN and infinity as null: a null where a number is required
+ * is a run that went non-finite (or an edited file), and is named as such. */
+#define NON_FINITE_NOTE "a number, got null (argen writes NaN and infinity as null: the run produced a non-finite value here)"
+
 static int get_number(Reader *r, const JsonValue *obj, const char *key, double *out) {
-    const JsonValue *v = member(r, obj, key, JSON_NUMBER, "a number");
-    if (!v) return -1;
+    const JsonValue *v = json_get(obj, key);
+    if (v && v->type == JSON_NULL) return fail_at(r, key, NON_FINITE_NOTE);
+    if (!(v = member(r, obj, key, JSON_NUMBER, "a number"))) return -1;
+    if (!isfinite(v->number)) return fail_at(r, key, "a finite number (it overflows a double)");
     *out = v->number;
     return 0;
 }
@@ -108,6 +130,7 @@ static int opt_index(Reader *r, const JsonValue *obj, const char *key, int if_ab
 static int number_or_null(Reader *r, const JsonValue *v, double *out) {
     if (v->type == JSON_NULL) { *out = NAN; return 0; }
     if (v->type != JSON_NUMBER) return fail_at(r, NULL, "a number or null");
+    if (!isfinite(v->number)) return fail_at(r, NULL, "a finite number or null (it overflows a double)");
     *out = v->number;
     return 0;
 }
@@ -119,6 +142,14 @@ static int get_int(Reader *r, const JsonValue *obj, const char *key, long lo, in
     if (json_as_long(v, lo, 0x7fffffffL, &n) != 0)
         return fail_at(r, key, lo == 0 ? "an integer >= 0" : lo == 1 ? "an integer >= 1" : "an integer");
     *out = (int)n;
+    return 0;
+}
+
+/* A seed or stream: an integer in [0, 2^53], what generate writes. */
+static int get_seed(Reader *r, const JsonValue *obj, const char *key, long *out) {
+    const JsonValue *v = member(r, obj, key, JSON_NUMBER, "an integer");
+    if (!v) return -1;
+    if (json_as_long(v, 0, TRACE_MAX_SEED, out) != 0) return fail_at(r, key, "an integer in [0, 2^53]");
     return 0;
 }
 
@@ -274,12 +305,41 @@ static int read_settings(Reader *r, const JsonValue *s, TraceDoc *d) {
 
 /* ---- one sampling step ---- */
 
-/* attention [head][query][key]: n_query rows of key_count weights (or null) per head. */
+/* *out = a * b, or -1 when the product does not fit a size_t. */
+static int mul_size(size_t a, size_t b, size_t *out) {
+    if (b != 0 && a > SIZE_MAX / b) return -1;
+    *out = a * b;
+    return 0;
+}
+
+/* The weights an attention array [head][query][key] actually holds: the
+ * items of its rows (bounded by the file, so the sum cannot overflow). */
+static size_t attention_held(const JsonValue *a) {
+    size_t held = 0;
+    for (size_t h = 0; h < a->len; h++) {
+        const JsonValue *rows = &a->items[h];
+        if (rows->type != JSON_ARRAY) continue;
+        for (size_t q = 0; q < rows->len; q++)
+            if (rows->items[q].type == JSON_ARRAY) held += rows->items[q].len;
+    }
+    return held;
+}
+
+/* attention [head][query][key]: n_query rows of key_count weights (or null)
+ * per head.  The declared size (heads x queries x key_count) must be what
+ * the file holds before anything is allocated: a hostile key_count would
+ * otherwise ask for gigabytes, or wrap the product to a tiny buffer. */
 static int read_attention(Reader *r, const JsonValue *a, TracedLayer *L, size_t n_query, size_t n_key) {
+    size_t declared, held = attention_held(a);
     L->n_head = a->len;
     L->n_query = n_query;
     L->n_key = n_key;
-    if (!(L->attention = doc_alloc(r, a->len * n_query * n_key, sizeof *L->attention))) return -1;
+    if (mul_size(a->len, n_query, &declared) != 0 || mul_size(declared, n_key, &declared) != 0 || declared != held) {
+        error_set(r->err, "%s: %s: declares %zux%zux%zu weights (heads x query_positions x key_count) but holds %zu",
+                  r->doc->file, r->path, a->len, n_query, n_key, held);
+        return -1;
+    }
+    if (!(L->attention = doc_alloc(r, declared, sizeof *L->attention))) return -1;
     char want[96];
     for (size_t h = 0; h < a->len; h++) {
         size_t mh = enter_index(r, h);
@@ -375,8 +435,9 @@ static int read_logit(Reader *r, const JsonValue *o, void *out) {
 static int read_slice(Reader *r, const JsonValue *o, TracedRow *t) {
     const JsonValue *v = json_get(o, "slice");
     if (v && v->type == JSON_NULL) return 0;
-    if (!v || v->type != JSON_ARRAY || v->len != 2 || v->items[0].type != JSON_NUMBER || v->items[1].type != JSON_NUMBER)
-        return fail_at(r, "slice", "[lo, hi] (two numbers) or null");
+    if (!v || v->type != JSON_ARRAY || v->len != 2 || v->items[0].type != JSON_NUMBER ||
+        v->items[1].type != JSON_NUMBER || !isfinite(v->items[0].number) || !isfinite(v->items[1].number))
+        return fail_at(r, "slice", "[lo, hi] (two finite numbers) or null");
     t->has_slice = 1;
     t->slice_lo = v->items[0].number;
     t->slice_hi = v->items[1].number;
@@ -528,9 +589,18 @@ static int read_candidate(Reader *r, const JsonValue *o, void *out) {
            opt_index(r, o, "beam", -1, &c->beam) ? -1 : 0;
 }
 
-/* Parents and kept candidates must point at beams that exist. */
+/* Every live beam holds at least one token (the prompt and one generated
+ * token, after step 0); parents and kept candidates point at beams that exist. */
 static int check_beam_links(Reader *r, const TracedBeamStep *s, size_t n_prev) {
     char want[96];
+    for (size_t i = 0; i < s->n_beams; i++)
+        if (s->beams[i].n == 0) {
+            size_t mark = enter_key(r, "beams");
+            enter_index(r, i);
+            fail_at(r, "ids", "at least one id (a beam is the prompt and what it generated)");
+            leave(r, mark);
+            return -1;
+        }
     for (size_t i = 0; i < s->n_beams; i++)
         if (s->beams[i].parent >= 0 && (size_t)s->beams[i].parent >= n_prev) {
             size_t mark = enter_key(r, "beams");
@@ -558,13 +628,13 @@ static int check_beam_links(Reader *r, const TracedBeamStep *s, size_t n_prev) {
 }
 
 static int read_beam_step(Reader *r, const JsonValue *o, TracedBeamStep *s, size_t n_prev) {
-    double ext = 0;
-    int has_ext;
+    const JsonValue *ext = json_get(o, "extensions_scored");
     if (get_int(r, o, "step", 0, &s->step) ||
-        read_array_of(r, o, "beams", sizeof *s->beams, read_beam, (void **)&s->beams, &s->n_beams) ||
-        opt_number(r, o, "extensions_scored", &has_ext, &ext))
+        read_array_of(r, o, "beams", sizeof *s->beams, read_beam, (void **)&s->beams, &s->n_beams))
         return -1;
-    s->extensions_scored = (long)ext;
+    s->extensions_scored = 0;
+    if (ext && json_as_long(ext, 0, TRACE_MAX_SEED, &s->extensions_scored) != 0)
+        return fail_at(r, "extensions_scored", "an integer >= 0");
     if (json_get(o, "candidates") &&
         read_array_of(r, o, "candidates", sizeof *s->candidates, read_candidate, (void **)&s->candidates,
                       &s->n_candidates))
@@ -705,22 +775,20 @@ static int read_prompt(Reader *r, const JsonValue *o, TraceDoc *d) {
 
 static int read_rng(Reader *r, const JsonValue *o, TraceDoc *d) {
     const char *s;
-    int n;
     (void)d;
-    return get_string(r, o, "algorithm", &s) || get_int(r, o, "seed", 0, &n) || get_int(r, o, "stream", 0, &n) ||
+    long n;
+    return get_string(r, o, "algorithm", &s) || get_seed(r, o, "seed", &n) || get_seed(r, o, "stream", &n) ||
            get_string(r, o, "uniform", &s) ? -1 : 0;
 }
 
 static int read_generation(Reader *r, const JsonValue *root, TraceDoc *d) {
     static const char *const levels[] = {"summary", "full", NULL};
-    int seed;
     if (get_enum(r, root, "level", levels, "\"summary\" or \"full\"", &d->level) ||
         get_int(r, root, "top_n", 1, &d->top_n) || read_doc_part(r, root, "model", read_model) ||
-        read_doc_part(r, root, "settings", read_settings) || get_int(r, root, "seed", 0, &seed) ||
+        read_doc_part(r, root, "settings", read_settings) || get_seed(r, root, "seed", &d->seed) ||
         read_doc_part(r, root, "rng", read_rng) || read_doc_part(r, root, "prompt", read_prompt) ||
         read_steps(r, root, d) || read_doc_part(r, root, "result", read_result))
         return -1;
-    d->seed = seed;
     return 0;
 }
 
@@ -761,7 +829,7 @@ static int read_free_row(Reader *r, const JsonValue *o, TraceDoc *d) {
     if (p->len != d->n_free) return fail_at(r, "probability", want);
     if (!(d->free_probability = doc_alloc(r, d->n_free, sizeof *d->free_probability))) return -1;
     for (size_t i = 0; i < d->n_free; i++) {
-        if (p->items[i].type != JSON_NUMBER) return fail_at(r, "probability", want);
+        if (p->items[i].type != JSON_NUMBER || !isfinite(p->items[i].number)) return fail_at(r, "probability", want);
         d->free_probability[i] = p->items[i].number;
     }
     d->has_free = 1;
@@ -858,11 +926,9 @@ static int read_prompt_tokens(Reader *r, const JsonValue *root, TraceDoc *d) {
 
 static int read_compare(Reader *r, const JsonValue *root, TraceDoc *d) {
     const JsonValue *ids;
-    int seed;
-    if (get_int(r, root, "seed", 0, &seed) || get_bool(r, root, "shared_draws", &d->shared_draws) ||
+    if (get_seed(r, root, "seed", &d->seed) || get_bool(r, root, "shared_draws", &d->shared_draws) ||
         !(ids = get_array(r, root, "prompt_ids")))
         return -1;
-    d->seed = seed;
     d->n_prompt = ids->len;
     if (!(d->prompt = doc_alloc(r, ids->len, sizeof *d->prompt))) return -1;
     size_t mark = enter_key(r, "prompt_ids");
@@ -913,11 +979,46 @@ int trace_doc_parse(TraceDoc *doc, const char *text, size_t len, const char *wha
     return 0;
 }
 
+/* Reads the regular file at path, at most TRACE_MAX_BYTES, into a fresh
+ * NUL-terminated buffer.  A FIFO, a device (/dev/zero) or a folder is
+ * refused before a byte is read: it could block forever or never end. */
+static int read_trace_file(const char *path, char **data, size_t *len, Error *err) {
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) return error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return error_set(err, "%s: expected a regular file (a trace), got %s", path,
+                         S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a pipe" : "a special file");
+    }
+    if ((unsigned long long)st.st_size > TRACE_MAX_BYTES) {
+        close(fd);
+        return error_set(err, "%s: %lld bytes: expected a trace of at most %zu MiB", path, (long long)st.st_size,
+                         TRACE_MAX_BYTES >> 20);
+    }
+    size_t want = (size_t)st.st_size, n = 0;
+    char *buf = malloc(want + 1);
+    if (!buf) { close(fd); return error_set(err, "%s: out of memory", path); }
+    while (n < want) {   /* a file that shrinks while read is read as it is now */
+        ssize_t got = read(fd, buf + n, want - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) { int e = errno; free(buf); close(fd); return error_set(err, "%s: read error: %s", path, strerror(e)); }
+        if (got == 0) break;
+        n += (size_t)got;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
 int trace_doc_load(TraceDoc *doc, const char *path, Error *err) {
-    char *text;
-    size_t len;
+    char *text = NULL;
+    size_t len = 0;
     memset(doc, 0, sizeof *doc);
-    if (read_file(path, &text, &len, err) != 0) return -1;
+    if (read_trace_file(path, &text, &len, err) != 0) return -1;
     int rc = trace_doc_parse(doc, text, len, path, err);
     free(text);
     return rc;

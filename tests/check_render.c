@@ -99,7 +99,10 @@ START_TEST(test_refuses_with_the_path) {
     expect_refused("argen-trace", "argen-trcae", "t.json: format: expected \"argen-trace\" or \"argen-compare\"");
     expect_refused("\"version\":1", "\"version\":2", "t.json: version: expected 1");
     expect_refused("[[[0.25,0.75]]]", "[[[0.25]]]",
-                   "t.json: steps[0].forward.layers[0].attention[0][0]: expected an array of 2 weights (key_count)");
+                   "t.json: steps[0].forward.layers[0].attention: declares 1x1x2 weights "
+                   "(heads x query_positions x key_count) but holds 1");
+    expect_refused("[[[0.25,0.75]]]", "[[[0.25],[0.75]]]",
+                   "t.json: steps[0].forward.layers[0].attention[0]: expected an array of 1 query rows (query_positions)");
     expect_refused("[[[0.25,0.75]]]", "[[[0.25,\"x\"]]]",
                    "t.json: steps[0].forward.layers[0].attention[0][0][1]: expected a number or null");
     expect_refused("\"tokens\":[\"a\",\" <b>\"]}", "\"tokens\":[\"a\"]}",
@@ -119,17 +122,17 @@ START_TEST(test_token_escaping) {
     TracedToken t = {1, raw, sizeof raw - 1};
     char out[512];
     token_html(out, sizeof out, &t);
-    ck_assert_str_eq(out, "&quot;&lt;a&gt;&amp;\\n\\\\\\x01\\xFF&#9251;\xc3\xa9");
+    ck_assert_str_eq(out, "&#34;&#60;a&#62;&#38;&#92;n&#92;&#92;&#92;x01&#92;xFF&#9251;\xc3\xa9");
     TracedToken nul = {2, "a\0b", 3};
     token_html(out, sizeof out, &nul);
-    ck_assert_str_eq(out, "a\\x00b");
+    ck_assert_str_eq(out, "a&#92;x00b");
     TracedToken none = {42, NULL, 0};
     token_html(out, sizeof out, &none);
     ck_assert_str_eq(out, "#42");
     /* A half UTF-8 sequence at the end (C3 alone) is an invalid byte. */
     TracedToken half = {3, "x\xc3", 2};
     token_html(out, sizeof out, &half);
-    ck_assert_str_eq(out, "x\\xC3");
+    ck_assert_str_eq(out, "x&#92;xC3");
     /* A long token is cut with an ellipsis and never overflows. */
     char lng[200];
     memset(lng, '<', sizeof lng);
@@ -138,6 +141,68 @@ START_TEST(test_token_escaping) {
     token_html(small, sizeof small, &longt);
     ck_assert(strlen(small) < sizeof small);
     ck_assert_ptr_nonnull(strstr(small, "&#8230;"));
+}
+END_TEST
+
+/* Every byte from 0 to 127: letters and digits pass through; every other
+ * printable byte is a numeric character reference, so no byte of a token
+ * can end a label, a tag, an attribute or the attribute list (a ']' once
+ * broke every diagram); control bytes are shown with an escaped backslash. */
+START_TEST(test_every_ascii_byte_escaped) {
+    for (int c = 0; c < 128; c++) {
+        char raw[1] = {(char)c}, out[64], want[64];
+        TracedToken t = {c, raw, 1};
+        token_html(out, sizeof out, &t);
+        int alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+        if (alnum) snprintf(want, sizeof want, "%c", c);
+        else if (c == ' ') snprintf(want, sizeof want, "&#9251;");
+        else if (c == '\n') snprintf(want, sizeof want, "&#92;n");
+        else if (c == '\t') snprintf(want, sizeof want, "&#92;t");
+        else if (c == '\r') snprintf(want, sizeof want, "&#92;r");
+        else if (c == '\\') snprintf(want, sizeof want, "&#92;&#92;");
+        else if (c < 0x20 || c == 0x7f) snprintf(want, sizeof want, "&#92;x%02X", c);
+        else snprintf(want, sizeof want, "&#%d;", c);
+        ck_assert_msg(strcmp(out, want) == 0, "byte 0x%02x: got '%s', expected '%s'", c, out, want);
+    }
+    char out[64];
+    text_html(out, sizeof out, "top-k=40 ]");
+    ck_assert_str_eq(out, "top&#45;k&#61;40 &#93;");
+}
+END_TEST
+
+/* Seeds to 2^53 are read (generate accepts them); beyond, a clear refusal. */
+START_TEST(test_seeds_to_2_pow_53) {
+    char *text = mutated("\"seed\":7,\"rng\":{\"algorithm\":\"PCG32\",\"seed\":7",
+                         "\"seed\":9007199254740992,\"rng\":{\"algorithm\":\"PCG32\",\"seed\":9007199254740992");
+    TraceDoc doc;
+    Error err;
+    ck_assert_msg(trace_doc_parse(&doc, text, strlen(text), "t.json", &err) == 0, "%s", err.msg);
+    ck_assert(doc.seed == 9007199254740992L);
+    trace_doc_free(&doc);
+    free(text);
+    expect_refused("\"seed\":7,", "\"seed\":9007199254740994,", "t.json: seed: expected an integer in [0, 2^53]");
+}
+END_TEST
+
+/* The declared attention shape is checked against the weights present
+ * before anything is allocated: a key_count that would ask for gigabytes is
+ * refused naming the field (tests/test_render_hostile.sh also has a product
+ * that wraps to 0 in 64 bits). */
+START_TEST(test_attention_shape_before_allocation) {
+    expect_refused("\"key_count\":2,", "\"key_count\":2000000000,",
+                   "t.json: steps[0].forward.layers[0].attention: declares 1x1x2000000000 weights "
+                   "(heads x query_positions x key_count) but holds 2");
+}
+END_TEST
+
+/* argen writes NaN and infinity as null: a null where a number belongs says
+ * so; a number that overflows a double (1e999) is refused too. */
+START_TEST(test_non_finite_named) {
+    expect_refused("\"embed_norm\":0.5", "\"embed_norm\":null",
+                   "t.json: steps[0].forward.embed_norm: expected a number, got null (argen writes NaN and infinity "
+                   "as null: the run produced a non-finite value here)");
+    expect_refused("\"embed_norm\":0.5", "\"embed_norm\":1e999",
+                   "t.json: steps[0].forward.embed_norm: expected a finite number (it overflows a double)");
 }
 END_TEST
 
@@ -182,7 +247,7 @@ START_TEST(test_probs_labels_carry_the_numbers) {
     free(again);
     dot = dot_of("attention", &doc);
     ck_assert_ptr_nonnull(strstr(dot, "k0 -> q1"));
-    ck_assert_ptr_nonnull(strstr(dot, "&#9251;&lt;b&gt;"));
+    ck_assert_ptr_nonnull(strstr(dot, "&#9251;&#60;b&#62;"));
     free(dot);
     dot = dot_of("heatmap", &doc);
     ck_assert_ptr_nonnull(strstr(dot, "ID=\"a_L0_H0_k1\""));
@@ -227,6 +292,10 @@ static Suite *render_suite(void) {
     suite_add_tcase(s, core);
     TCase *edge = tcase_create("edge");
     tcase_add_test(edge, test_refuses_with_the_path);
+    tcase_add_test(edge, test_every_ascii_byte_escaped);
+    tcase_add_test(edge, test_seeds_to_2_pow_53);
+    tcase_add_test(edge, test_attention_shape_before_allocation);
+    tcase_add_test(edge, test_non_finite_named);
     suite_add_tcase(s, edge);
     return s;
 }

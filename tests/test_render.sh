@@ -219,7 +219,7 @@ tr["prompt"]["tokens"] = [evil] * len(tr["prompt"]["tokens"])
 json.dump(tr, open(sys.argv[2], "w"))
 EOF
 if "$ARGEN" render "$T/hostile.json" --out "$T/out-hostile" --format svg >/dev/null 2>"$T/err"; then
-    if grep -q '&#9251;&quot;q&quot;&#9251;&lt;b&gt;&amp;amp;\\n\\\\&#9251;\\x01\\x7F\\x00' "$T/out-hostile/probs-0.dot"; then
+    if grep -qF '&#9251;&#34;q&#34;&#9251;&#60;b&#62;&#38;amp&#59;&#92;n&#92;&#92;&#9251;&#92;x01&#92;x7F&#92;x00' "$T/out-hostile/probs-0.dot"; then
         ok "hostile token text escaped and accepted by dot"
     else
         bad "hostile token text not escaped as expected: $(grep -o 'r0_rank.\{0,200\}' "$T/out-hostile/probs-0.dot" | head -1)"
@@ -250,7 +250,9 @@ refuse "a probability that is a string" 'tr["steps"][1]["selection"]["table"][0]
 refuse "a missing draw" 'del tr["steps"][2]["selection"]["draw"]' "steps[2].selection.draw: expected a number (missing)"
 refuse "a wrong format" 'tr["format"] = "argen-tarce"' 'format: expected "argen-trace" or "argen-compare"'
 refuse "a short attention row" 'tr["steps"][0]["forward"]["layers"][1]["attention"][0][0].pop()' \
-    "steps[0].forward.layers[1].attention[0][0]: expected an array of"
+    "steps[0].forward.layers[1].attention: declares 2x1x3 weights (heads x query_positions x key_count) but holds 5"
+refuse "a weight moved to another head's row" 'a = tr["steps"][0]["forward"]["layers"][1]["attention"]; a[1][0].append(a[0][0].pop())' \
+    "steps[0].forward.layers[1].attention[0][0]: expected an array of 3 weights (key_count)"
 refuse "a missing result" 'del tr["result"]' "result: expected an object (missing)"
 printf '{"format": "argen-trace", ' >"$T/broken.json"
 "$ARGEN" render "$T/broken.json" --out "$T/out-broken" >/dev/null 2>"$T/err" && bad "truncated JSON accepted" ||
