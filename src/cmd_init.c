@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "input_file.h"
 #include "model.h"
 
 static const char *usage =
@@ -28,7 +29,7 @@ static int copy_file(const char *from_dir, const char *to_dir, const char *name,
     char src[4096], dst[4096], *data;
     size_t len;
     if (path_join(src, sizeof src, from_dir, name, err) || path_join(dst, sizeof dst, to_dir, name, err)) return -1;
-    if (read_file(src, &data, &len, err)) return -1;
+    if (input_read(src, INPUT_MAX_TOKENIZER, name, &data, &len, err)) return -1;
     AtomicFile af;
     int rc = atomic_open(&af, dst, err);
     if (rc == 0) {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input_file.h"
+
 const char *stop_reason_name(StopReason r) {
     switch (r) {
     case STOP_EOS: return "eos";
@@ -192,9 +194,8 @@ int prompted_model_load(PromptedModel *pm, const char *dir, Error *err) {
     if (gpt2_load(&pm->model, dir, 0, err) != 0) return -1;
     char vocab[4096];
     Error ignored;
-    FILE *f = path_join(vocab, sizeof vocab, dir, "vocab.json", &ignored) == 0 ? fopen(vocab, "rb") : NULL;
-    if (f) {
-        fclose(f);
+    /* Whether the folder has a tokenizer; tokenizer_load then checks what it is. */
+    if (path_join(vocab, sizeof vocab, dir, "vocab.json", &ignored) == 0 && input_exists(vocab)) {
         if (tokenizer_load(&pm->tok, dir, err) != 0) { gpt2_free(&pm->model); return -1; }
         pm->has_tokenizer = 1;
         /* A tokenizer with more tokens than the model's vocabulary could hand it ids it has no row for. */

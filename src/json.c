@@ -295,6 +295,39 @@ int json_as_long(const JsonValue *v, long lo, long hi, long *out) {
     return 0;
 }
 
+typedef struct {
+    const char *key;
+    size_t len, index;
+} KeyRef;
+
+/* By bytes, then by length, then by position: equal names end up adjacent, first one first. */
+static int by_key(const void *a, const void *b) {
+    const KeyRef *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    if (c) return c;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int json_find_duplicate_key(const JsonValue *obj, size_t *dup) {
+    if (obj->type != JSON_OBJECT || obj->len < 2) return 0;
+    KeyRef *refs = malloc(obj->len * sizeof *refs);
+    if (!refs) return -1;
+    for (size_t i = 0; i < obj->len; i++) refs[i] = (KeyRef){obj->keys[i], obj->key_lens[i], i};
+    qsort(refs, obj->len, sizeof *refs, by_key);
+    int found = 0;
+    for (size_t i = 1; i < obj->len; i++) {
+        const KeyRef *a = &refs[i - 1], *b = &refs[i];
+        if (a->len == b->len && memcmp(a->key, b->key, a->len) == 0 && (!found || b->index < *dup)) {
+            *dup = b->index;
+            found = 1;
+        }
+    }
+    free(refs);
+    return found;
+}
+
 const char *json_type_name(JsonType t) {
     switch (t) {
     case JSON_NULL: return "null";

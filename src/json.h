@@ -45,6 +45,14 @@ void json_free(JsonValue *v);
 /* Object member by name, or NULL (also NULL when obj is not an object). */
 const JsonValue *json_get(const JsonValue *obj, const char *key);
 
+/* Whether an object names a member twice.  The parser keeps every member in
+ * file order, and json_get returns the first, while Python and Hugging Face
+ * keep the last: a file that says both cannot mean one thing, so a reader
+ * that cares refuses it.  Returns 1 with *dup the index of a member whose
+ * name appeared before, 0 when every name is unique (or obj is not an
+ * object), -1 when out of memory.  O(n log n) in the members. */
+int json_find_duplicate_key(const JsonValue *obj, size_t *dup);
+
 /* Number that is an integer in [lo, hi]; returns -1 otherwise. */
 int json_as_long(const JsonValue *v, long lo, long hi, long *out);
 

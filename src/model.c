@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input_file.h"
 #include "json.h"
 #include "kernels.h"
 #include "rng.h"
@@ -57,7 +58,7 @@ int gpt2_read_config(GPT2Config *c, const char *dir, Error *err) {
     if (path_join(path, sizeof path, dir, "config.json", err)) return -1;
     char *text;
     size_t len;
-    if (read_file(path, &text, &len, err)) return -1;
+    if (input_read(path, INPUT_MAX_CONFIG, "config.json", &text, &len, err)) return -1;
     JsonValue root;
     int rc = json_parse(text, len, path, &root, err);
     free(text);
@@ -65,6 +66,15 @@ int gpt2_read_config(GPT2Config *c, const char *dir, Error *err) {
     rc = -1;
     memset(c, 0, sizeof *c);
     if (root.type != JSON_OBJECT) { error_set(err, "%s: expected a JSON object", path); goto done; }
+    size_t dup;
+    int has_dup = json_find_duplicate_key(&root, &dup);
+    if (has_dup < 0) { error_set(err, "%s: out of memory", path); goto done; }
+    if (has_dup) {
+        char shown[160];
+        error_set(err, "%s: field \"%s\" appears twice: expected each field once", path,
+                  printable(root.keys[dup], root.key_lens[dup], shown, sizeof shown));
+        goto done;
+    }
     if (config_int(&root, "n_embd", 1, &c->n_embd, path, err) < 0) goto done;
     if (config_int(&root, "n_head", 1, &c->n_head, path, err) < 0) goto done;
     if (config_int(&root, "n_layer", 1, &c->n_layer, path, err) < 0) goto done;
@@ -185,14 +195,8 @@ static const StTensor *find_tensor(const SafeTensors *st, const char *name) {
 }
 
 static int map_file(const char *path, void **map, size_t *len, Error *err) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return error_set(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return error_set(err, "%s: not a regular file", path);
-    }
-    *len = (size_t)sb.st_size;
+    int fd = input_open(path, len, err);   /* a regular file: a FIFO would block mmap's caller forever */
+    if (fd < 0) return -1;
     if (*len < 8) {
         close(fd);
         return error_set(err, "%s: %zu bytes: too short for a safetensors file (8-byte header length first)", path, *len);

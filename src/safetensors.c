@@ -110,6 +110,14 @@ int safetensors_parse(SafeTensors *st, const unsigned char *file, size_t file_le
     if (json_parse((const char *)file + 8, (size_t)n, path, &hdr, err)) return -1;
     int rc = -1;
     if (hdr.type != JSON_OBJECT) { error_set(err, "%s: header is %s, expected a JSON object", path, json_type_name(hdr.type)); goto done; }
+    size_t dup;
+    int has_dup = json_find_duplicate_key(&hdr, &dup);
+    if (has_dup < 0) { error_set(err, "%s: out of memory", path); goto done; }
+    if (has_dup) {
+        error_set(err, "%s: header names '%s' twice: expected each tensor once", path,
+                  printable(hdr.keys[dup], hdr.key_lens[dup], (char[160]){0}, 160));
+        goto done;
+    }
     st->tensors = calloc(hdr.len ? hdr.len : 1, sizeof *st->tensors);
     if (!st->tensors) { error_set(err, "%s: out of memory", path); goto done; }
     for (size_t i = 0; i < hdr.len; i++) {

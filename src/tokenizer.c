@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input_file.h"
 #include "json.h"
 #include "unicode_tables.h"
 
@@ -316,7 +317,7 @@ static int load_vocab(Tokenizer *t, const char *dir, JsonValue *root, StrIndex *
     if (path_join(path, sizeof path, dir, "vocab.json", err) != 0) return -1;
     char *data;
     size_t len;
-    if (read_file(path, &data, &len, err) != 0) return -1;
+    if (input_read(path, INPUT_MAX_TOKENIZER, "vocab.json", &data, &len, err) != 0) return -1;
     int rc = json_parse(data, len, path, root, err);
     free(data);
     if (rc != 0) return -1;
@@ -357,7 +358,7 @@ static int load_merges(Tokenizer *t, const char *dir, const StrIndex *index, Err
     if (path_join(path, sizeof path, dir, "merges.txt", err) != 0) return -1;
     char *data;
     size_t len;
-    if (read_file(path, &data, &len, err) != 0) return -1;
+    if (input_read(path, INPUT_MAX_TOKENIZER, "merges.txt", &data, &len, err) != 0) return -1;
     size_t lines = 1;
     for (size_t i = 0; i < len; i++) lines += data[i] == '\n';
     t->merge_cap = pow2_at_least(2 * lines);
