@@ -2,7 +2,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -143,28 +142,26 @@ static void output_place(const char *path, OutputPlace *p) {
     p->name = slash ? slash + 1 : path;
 }
 
-/* Whether the existing output `o` is the input file `in`, or a file directly
- * inside the input folder `in`; *member names that file then. */
+/* The files argen reads from a model or tokenizer folder: an input folder
+ * stands for these (its other files, an earlier trace, may be outputs). */
+static const char *const folder_inputs[] = {"config.json", "model.safetensors", "vocab.json", "merges.txt"};
+
+/* Whether the existing output `o` is the input file `in`, or one of the
+ * folder_inputs of the input folder `in`; *member names that file then. */
 static int output_is_input(const OutputPlace *o, const char *in, char *member, size_t member_n) {
     struct stat st;
     member[0] = '\0';
     if (stat(in, &st) != 0) return 0;
     if (!S_ISDIR(st.st_mode)) return st.st_dev == o->dev && st.st_ino == o->ino;
-    DIR *d = opendir(in);
-    if (!d) return 0;
-    int found = 0;
-    const struct dirent *e;
-    while (!found && (e = readdir(d)) != NULL) {
+    for (size_t i = 0; i < sizeof folder_inputs / sizeof folder_inputs[0]; i++) {
         char path[4096];
-        if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && e->d_name[2] == '\0'))) continue;
-        if (path_join(path, sizeof path, in, e->d_name, NULL) != 0 || stat(path, &st) != 0) continue;
+        if (path_join(path, sizeof path, in, folder_inputs[i], NULL) != 0 || stat(path, &st) != 0) continue;
         if (S_ISREG(st.st_mode) && st.st_dev == o->dev && st.st_ino == o->ino) {
-            snprintf(member, member_n, "%s", e->d_name);
-            found = 1;
+            snprintf(member, member_n, "%s", folder_inputs[i]);
+            return 1;
         }
     }
-    closedir(d);
-    return found;
+    return 0;
 }
 
 int check_output_paths(const NamedPath *inputs, size_t n_inputs, const NamedPath *outputs, size_t n_outputs,

@@ -58,7 +58,9 @@ typedef struct {
 /* Refuses, before any work is done, an output that would overwrite what the
  * command reads or another of its own outputs.  Files are compared by device
  * and inode, so a symlink or hard link to an input counts as the input.  An
- * input that is a folder (a model folder) stands for every file in it; an
+ * input that is a folder (a model or tokenizer folder) stands for the files
+ * argen reads from it (config.json, model.safetensors, vocab.json,
+ * merges.txt); an
  * output that does not exist yet is compared with the other outputs by its
  * folder and name.  Devices and pipes (/dev/null, /dev/stdout) are never
  * refused: writing them replaces nothing.  Returns 0, or -1 with
