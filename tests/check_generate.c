@@ -204,8 +204,10 @@ START_TEST(test_trace_write_failures) {
     ck_assert(write(fd, "earlier", 7) == 7);
     close(fd);
     char tmp[256];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    ck_assert(mkdir(tmp, 0700) == 0);   /* a folder where the temporary would go */
+    for (int n = 0; n < 1000; n++) {   /* folders at every temporary name atomic_open would try */
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%d", path, (long)getpid(), n);
+        ck_assert(mkdir(tmp, 0700) == 0);
+    }
     ck_assert_int_ne(write_trace(&m, path, &opened), 0);
     char *text;
     size_t len;
@@ -214,7 +216,10 @@ START_TEST(test_trace_write_failures) {
     ck_assert_int_eq((int)len, 7);
     ck_assert(memcmp(text, "earlier", 7) == 0);
     free(text);
-    rmdir(tmp);
+    for (int n = 0; n < 1000; n++) {
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%d", path, (long)getpid(), n);
+        rmdir(tmp);
+    }
     remove(path);
     gpt2_free(&m);
 }
