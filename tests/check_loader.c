@@ -21,6 +21,7 @@
 #include "testdir.h"
 #include "testutil.h"
 
+#include "json.h"
 #include "model.h"
 #include "util.h"
 
@@ -242,6 +243,26 @@ START_TEST(test_every_header_byte) {
 }
 END_TEST
 
+/* Duplicate member names are found wherever they are, whatever else is there. */
+START_TEST(test_duplicate_keys) {
+    static const struct { const char *json; long dup; } cases[] = {
+        {"{}", -1}, {"{\"a\":1}", -1}, {"{\"a\":1,\"b\":2,\"ab\":3}", -1},
+        {"{\"a\":1,\"a\":2}", 1}, {"{\"x\":0,\"n_layer\":1,\"y\":2,\"n_layer\":3}", 3},
+        {"{\"a\\u0000\":1,\"a\":2}", -1}, {"{\"b\":1,\"a\":2,\"b\":3,\"a\":4}", 2}, {"[1,1]", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        JsonValue v;
+        Error err;
+        ck_assert_msg(json_parse(cases[i].json, strlen(cases[i].json), "t", &v, &err) == 0, "%s", err.msg);
+        size_t dup = 99;
+        int found = json_find_duplicate_key(&v, &dup);
+        ck_assert_int_eq(found, cases[i].dup >= 0);
+        if (found) ck_assert_int_eq((long)dup, cases[i].dup);
+        json_free(&v);
+    }
+}
+END_TEST
+
 static Suite *loader_suite(int n_rows) {
     Suite *s = suite_create("loader");
     TCase *edge = tcase_create("edge");
@@ -250,6 +271,7 @@ static Suite *loader_suite(int n_rows) {
     tcase_add_test(edge, test_header_over_cap_in_big_file);
     tcase_add_test(edge, test_every_truncation);
     tcase_add_test(edge, test_every_header_byte);
+    tcase_add_test(edge, test_duplicate_keys);
     suite_add_tcase(s, edge);
     return s;
 }
