@@ -5,7 +5,7 @@
 # build/asan/fuzz/, runs every file of tests/fuzz/corpus/NAME/ and
 # tests/fuzz/regressions/NAME/.  Passes when no input makes a sanitizer
 # report or a harness check fail.  (`make fuzz` looks for new inputs.)
-ASAN_BUILD=build/asan
+ASAN_BUILD=${ASAN_BUILD:-build/asan}   # another folder: ASAN_BUILD=build/NAME sh tests/test_fuzz_replay.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! command -v clang >/dev/null 2>&1; then
