@@ -1,6 +1,7 @@
 /* util.c - see util.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
+#include "input_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,27 +23,8 @@ int error_set(Error *err, const char *fmt, ...) {
 }
 
 int read_file(const char *path, char **data, size_t *len, Error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return error_set(err, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf) { fclose(f); return error_set(err, "%s: out of memory", path); }
-    for (;;) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) break;
-        char *bigger = realloc(buf, 2 * cap + 1);
-        if (!bigger) { free(buf); fclose(f); return error_set(err, "%s: out of memory", path); }
-        buf = bigger;
-        cap *= 2;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) { free(buf); return error_set(err, "%s: read error", path); }
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    return 0;
+    /* A regular file of any size, opened without blocking (input_file.h). */
+    return input_read(path, (size_t)-1 - 1, "file", data, len, err);
 }
 
 int atomic_open(AtomicFile *af, const char *path, Error *err) {

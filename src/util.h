@@ -23,8 +23,10 @@ int error_set(Error *err, const char *fmt, ...)
 #endif
     ;
 
-/* Reads a whole file into a fresh, NUL-terminated buffer (free() it).
- * Returns -1 with "PATH: ..." in err when the file cannot be read. */
+/* Reads a whole regular file into a fresh, NUL-terminated buffer (free() it).
+ * A FIFO, device or folder is refused before it is read (input_file.h), so
+ * `--file /dev/zero` or a FIFO never hangs or fills memory.  Returns -1 with
+ * "PATH: ..." in err when the file cannot be read. */
 int read_file(const char *path, char **data, size_t *len, Error *err);
 
 /* A file written atomically: everything goes to a temporary PATH.tmp.PID.N
