@@ -379,12 +379,13 @@ static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const Samp
 
 /* selection.logits_top: enough of the distribution for a viewer to redo the
  * selection with other settings.  The first K = min(V, TRACE_LOGITS_TOP)
- * tokens in the sampler's order (by scaled logit, ties to the lower id) with
- * their raw logits; the log-mass of the other V - K penalized logits at T = 1;
+ * tokens in the sampler's order (by scaled logit, ties to the lower id), their
+ * text and raw logits; the log-mass of the other V - K penalized logits at T = 1;
  * and log_z, the sampler's own normalizer log sum exp(scaled - max) over the
  * whole vocabulary, so the run's own probabilities come out bit for bit. */
 #define TRACE_LOGITS_TOP 256
-static void jt_logits_top(JsonWriter *w, const Selection *sel, const float *raw) {
+static void jt_logits_top(JsonTrace *jt, const Selection *sel, const float *raw) {
+    JsonWriter *w = &jt->w;
     int K = sel->V < TRACE_LOGITS_TOP ? sel->V : TRACE_LOGITS_TOP;
     float max = sel->scaled[sel->order[0]];
     double sum = 0, rest_max = -INFINITY, rest = 0;
@@ -397,6 +398,10 @@ static void jt_logits_top(JsonWriter *w, const Selection *sel, const float *raw)
     jw_key(w, "ids");
     jw_array_begin(w);
     for (int r = 0; r < K; r++) jw_int(w, sel->order[r]);
+    jw_array_end(w);
+    jw_key(w, "tokens");
+    jw_array_begin(w);
+    for (int r = 0; r < K; r++) write_token_text(jt, sel->order[r]);
     jw_array_end(w);
     jw_key(w, "logits");
     jw_array_begin(w);
@@ -438,7 +443,7 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
         cum += sel->probs[sel->order[r]];
     }
     jw_array_end(w);
-    if (sel->sorted) jt_logits_top(w, sel, raw);
+    if (sel->sorted) jt_logits_top(jt, sel, raw);
     jw_object_end(w);
 }
 

@@ -48,7 +48,7 @@ async function openPage(browser, file) {
 }
 
 async function shot(page, name) {
-    await page.screenshot({path: path.join(shots, name + ".png"), fullPage: false});
+    await page.screenshot({path: path.join(shots, name + ".png"), fullPage: true});
 }
 
 const text = (page, sel) => page.$eval(sel, (e) => e.textContent);

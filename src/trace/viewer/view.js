@@ -254,9 +254,15 @@
         renderAll();
     }
 
+    /* Only the view on screen is drawn (a long run's attention grid is
+     * costly); printing draws them all. */
     function renderAll() {
-        views.forEach(function (v) { v.render(v.section); });
+        views.forEach(function (v) { if (v.id === state.view) v.render(v.section); });
     }
+
+    window.addEventListener("beforeprint", function () {
+        views.forEach(function (v) { v.render(v.section); });
+    });
 
     function header() {
         var title, facts;
@@ -349,12 +355,12 @@
     /* rows: rank order, each {rank, id, token, logit, p, cut_by, kept, renormalized, slice};
      * cuts: {"top-k": n, ...} prefix lengths; chosenId. */
     function barChart(rows, cuts, chosenId, pLabel) {
-        var W = 1100, rowH = 34, top = 34, labelW = 230, barX = labelW + 10, barW = 520;
+        var W = 1250, rowH = 34, top = 34, labelW = 230, barX = labelW + 10, barW = 520;
         var H = top + rows.length * rowH + 12;
         var svg = sv("svg", {viewBox: "0 0 " + W + " " + H, width: W, height: H, "class": "bars", role: "img"});
         svg.appendChild(sv("text", {x: 0, y: 22, "font-weight": "bold", text: "token"}));
         svg.appendChild(sv("text", {x: barX, y: 22, "font-weight": "bold", text: pLabel}));
-        svg.appendChild(sv("text", {x: barX + barW + 190, y: 22, "font-weight": "bold", text: "raw logit"}));
+        svg.appendChild(sv("text", {x: barX + barW + 150, y: 22, "font-weight": "bold", text: "raw logit"}));
         rows.forEach(function (r, i) {
             var y = top + i * rowH;
             var g = sv("g", {"class": "bar" + (r.kept ? " kept" : " cut"), "data-id": r.id});
@@ -367,7 +373,7 @@
                                       fill: r.kept ? "#0b4f9c" : "#b8b8b8",
                                       stroke: r.id === chosenId ? "#c2410c" : "none", "stroke-width": 4}));
             g.appendChild(sv("text", {x: barX + barW + 10, y: y + 23, "class": "mono", text: fmtP(r.p)}));
-            g.appendChild(sv("text", {x: barX + barW + 190, y: y + 23, "class": "mono", text: fmt(r.logit, 2)}));
+            g.appendChild(sv("text", {x: barX + barW + 150, y: y + 23, "class": "mono", text: fmt(r.logit, 2)}));
             svg.appendChild(g);
         });
         var offset = 0;
@@ -377,9 +383,9 @@
             var y = top + n * rowH;
             svg.appendChild(sv("line", {x1: 0, x2: W - 10, y1: y, y2: y, stroke: CUT_COLOURS[name], "stroke-width": 4,
                                         "stroke-dasharray": "12 6", "class": "cut-line", "data-cut": name}));
-            svg.appendChild(sv("text", {x: W - 10, y: y - 5 - offset, "text-anchor": "end", fill: CUT_COLOURS[name],
+            svg.appendChild(sv("text", {x: W - 10, y: y - 6 + offset, "text-anchor": "end", fill: CUT_COLOURS[name],
                                         "font-weight": "bold", text: name + " cut: keeps " + n}));
-            offset += 0;
+            offset += 20;   /* two rules cutting at the same rank: labels stacked */
         });
         return svg;
     }
@@ -419,7 +425,7 @@
         if (!greedy) {
             var ux = x0 + w * u;
             svg.appendChild(sv("line", {x1: ux, x2: ux, y1: 22, y2: 78, stroke: "#111", "stroke-width": 4, "class": "draw-u"}));
-            svg.appendChild(sv("text", {x: Math.min(Math.max(ux, 60), W - 60), y: 18, "text-anchor": "middle", "font-weight": "bold",
+            svg.appendChild(sv("text", {x: ux, y: 18, "text-anchor": ux > W - 150 ? "end" : ux < 150 ? "start" : "middle", "font-weight": "bold",
                                         text: "draw u = " + u.toFixed(4)}));
         } else {
             svg.appendChild(sv("text", {x: W / 2, y: 18, "text-anchor": "middle", text: "greedy: no draw, the top token is taken (" + nKept + " kept)"}));
@@ -456,7 +462,7 @@
                 el("div", {"class": "facts"}, [
                     el("span", null, ["entropy ", el("b", {text: fmt(sel.entropy_bits, 3)}), " bits"]),
                     el("span", null, ["effective candidates ", el("b", {text: fmt(sel.effective_candidates, 2)})]),
-                    el("span", null, ["kept ", el("b", {text: sel.n_kept}), " tokens holding ", el("b", {text: fmtP(sel.kept_mass)}), " of the probability"])
+                    el("span", null, ["kept ", el("b", {text: sel.n_kept}), sel.n_kept === 1 ? " token holding " : " tokens holding ", el("b", {text: fmtP(sel.kept_mass)}), " of the probability"])
                 ])]),
             el("div", {"class": "stage"}, [el("span", {"class": "label", text: "4. the kept tokens share [0, 1) by renormalized probability"}),
                 drawStrip(rows, sel.draw, sel.chosen.id, greedy, sel.n_kept)]),
@@ -521,7 +527,7 @@
         var chosenId = out.chosen ? out.chosen.id : null;
         var same = chosenId === step.selection.chosen.id;
         sec.appendChild(el("p", {"class": "verdict", id: "whatif-verdict"}, [
-            "kept ", el("b", {id: "whatif-kept", text: out.beyond ? "more than " + K : String(out.n_kept)}), " tokens; the same draw u = " +
+            "kept ", el("b", {id: "whatif-kept", text: out.beyond ? "more than " + K : String(out.n_kept)}), (out.n_kept === 1 ? " token" : " tokens") + "; the same draw u = " +
             step.selection.draw.toFixed(4) + " picks ",
             el("span", {"class": "tok", style: "border:2px solid #c2410c", id: "whatif-choice",
                         text: out.chosen ? tokText(rows[out.chosen_rank] ? rows[out.chosen_rank].token : tokenOf(step, chosenId, -1)) : "a token beyond rank " + K}),
@@ -540,7 +546,8 @@
 
     /* A listed token's text: from the table, the logits top list, or the context. */
     function tokenOf(step, id) {
-        var sel = step.selection;
+        var sel = step.selection, lt = sel.logits_top;
+        if (lt && lt.tokens) { var k = lt.ids.indexOf(id); if (k >= 0) return lt.tokens[k]; }
         for (var i = 0; i < sel.table.length; i++) if (sel.table[i].id === id) return sel.table[i].token;
         if (step.logits && step.logits.top) for (var j = 0; j < step.logits.top.length; j++) if (step.logits.top[j].id === id) return step.logits.top[j].token;
         var c = step.context.ids.indexOf(id);
@@ -582,8 +589,34 @@
         return "hsl(262,70%," + l + "%)";
     }
 
+    function hslToRgb(h, sat, l) {
+        var a = sat * Math.min(l, 1 - l);
+        var f = function (n) { var k = (n + h / 30) % 12; return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1)))); };
+        return [f(0), f(8), f(4)];
+    }
+
+    /* Large matrices: one pixel per cell, scaled up by CSS. */
+    function drawMatrixPixels(canvas, mat, highlight) {
+        var n = mat.n;
+        canvas.width = n;
+        canvas.height = n;
+        var c = canvas.getContext("2d"), img = c.createImageData(n, n), d = img.data;
+        for (var q = 0; q < n; q++) {
+            var row = mat.rows[q];
+            for (var k = 0; k < n; k++) {
+                var rgb = k > q ? [107, 114, 128] : !row ? [253, 230, 138]
+                        : q === highlight ? [194, 65, 12]
+                        : hslToRgb(262, 0.7, (98 - 70 * Math.sqrt(Math.max(0, Math.min(1, row[k] || 0)))) / 100);
+                var o = 4 * (q * n + k);
+                d[o] = rgb[0]; d[o + 1] = rgb[1]; d[o + 2] = rgb[2]; d[o + 3] = 255;
+            }
+        }
+        c.putImageData(img, 0, 0);
+    }
+
     function drawMatrix(canvas, mat, cell, highlight) {
         var n = mat.n;
+        if (n * cell > 1200 || cell < 2) { drawMatrixPixels(canvas, mat, highlight); return; }
         canvas.width = n * cell;
         canvas.height = n * cell;
         var c = canvas.getContext("2d");
@@ -611,8 +644,9 @@
         sec.appendChild(el("h2", {text: "Attention: layer " + att.layer + ", head " + att.head + " \u2014 query (row) \u00d7 key (column)"}));
         var tokens = allTokens();
         var mat = attentionMatrix(att.layer, att.head);
-        var cell = Math.max(4, Math.min(44, Math.floor(640 / mat.n)));
-        var big = el("canvas", {"class": "att-big", id: "att-big", "aria-label": "attention matrix"});
+        var cell = Math.max(1, Math.min(80, Math.floor(640 / mat.n)));
+        var big = el("canvas", {"class": "att-big", id: "att-big", "aria-label": "attention matrix",
+                                style: "width:" + Math.max(mat.n * cell, 640) + "px;height:" + Math.max(mat.n * cell, 640) + "px"});
         drawMatrix(big, mat, cell, qNow);
         big.addEventListener("mousemove", function (ev) {
             var r = big.getBoundingClientRect();
