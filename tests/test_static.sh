@@ -38,7 +38,7 @@ tidy() {  # tidy EXTRA_CHECKS FILES...
     checks=$1; shift
     [ $# -eq 0 ] && return 0
     # --quiet still prints "N warnings generated": keep only the findings
-    clang-tidy --quiet ${checks:+--checks="$checks"} "$@" -- -std=c99 -D_POSIX_C_SOURCE=200809L -Isrc >"$log" 2>&1
+    clang-tidy --quiet ${checks:+--checks="$checks"} "$@" -- -std=c99 -D_POSIX_C_SOURCE=200809L -Isrc -I"${BUILD:-build}/gen" >"$log" 2>&1
     rc=$?
     if grep -qE '(warning|error):' "$log" || [ "$rc" -ne 0 ]; then
         grep -E -A3 '(warning|error):' "$log" || tail -20 "$log"
