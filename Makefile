@@ -10,6 +10,7 @@
 CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O3 -g
+CPPFLAGS += -Isrc
 CFLAGS  += -std=c99 -Wall -Wextra -Werror -Wno-unknown-pragmas -ffp-contract=off $(OPT) -MMD -MP
 LDLIBS  += -lm
 ifeq ($(OMP),1)
@@ -17,9 +18,11 @@ CFLAGS  += -fopenmp
 LDLIBS  += -fopenmp
 endif
 
-SRC      := $(wildcard src/*.c)
+# Layers, lowest first; each may include only itself and the layers before it.
+LAYERS   := core formats decode trace train cli
+SRC      := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o)
-LIB_OBJ  := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
+LIB_OBJ  := $(filter-out $(BUILD)/obj/cli/main.o,$(OBJ))
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/check_*.c))
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread -lm)
@@ -37,11 +40,11 @@ $(ARGEN): $(OBJ)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(CHECK_LIBS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB_OBJ) $(CHECK_LIBS) $(LDLIBS)
 
 tests: $(ARGEN) $(TESTS)
 
@@ -82,7 +85,7 @@ CORPUS_BYTES ?= 4000000
 .PHONY: corpus
 corpus: $(CORPUS)
 
-$(CORPUS): src/corpus.c src/corpus.h | $(ARGEN)
+$(CORPUS): src/train/corpus.c src/train/corpus.h | $(ARGEN)
 	@mkdir -p $(dir $@)
 	$(ARGEN) corpus --out $@ --bytes $(CORPUS_BYTES) --seed $(CORPUS_SEED)
 
@@ -160,7 +163,7 @@ fuzz:
 
 # ---- viewer: argen view carries its page, embedded at build time ----
 # tools/embed.sh turns src/trace/viewer/view.{html,css,js} into byte arrays
-# in $(BUILD)/gen/viewer_assets.h, which src/cmd_view.c includes.
+# in $(BUILD)/gen/viewer_assets.h, which src/cli/cmd_view.c includes.
 VIEWER_FILES := src/trace/viewer/view.html src/trace/viewer/view.css src/trace/viewer/view.js
 
 $(BUILD)/gen/viewer_assets.h: $(VIEWER_FILES) tools/embed.sh
@@ -168,5 +171,5 @@ $(BUILD)/gen/viewer_assets.h: $(VIEWER_FILES) tools/embed.sh
 	sh tools/embed.sh $@ view_html=src/trace/viewer/view.html view_css=src/trace/viewer/view.css \
 	    view_js=src/trace/viewer/view.js
 
-$(BUILD)/obj/cmd_view.o: $(BUILD)/gen/viewer_assets.h
-$(BUILD)/obj/cmd_view.o: CFLAGS += -I$(BUILD)/gen
+$(BUILD)/obj/cli/cmd_view.o: $(BUILD)/gen/viewer_assets.h
+$(BUILD)/obj/cli/cmd_view.o: CFLAGS += -I$(BUILD)/gen

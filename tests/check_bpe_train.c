@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpe_train.h"
-#include "rng.h"
+#include "train/bpe_train.h"
+#include "core/rng.h"
 #include "testdir.h"
 #include "testutil.h"
-#include "tokenizer.h"
+#include "formats/tokenizer.h"
 
 static char *read_out(const char *dir, const char *name) {
     char path[4096], *data;

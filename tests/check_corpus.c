@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corpus.h"
+#include "train/corpus.h"
 #include "testutil.h"
 
 /* Stories sampled for the frequency test.  The rarest branch point (plot,

@@ -26,9 +26,11 @@
 #include "testdir.h"
 #include "testutil.h"
 
-#include "json.h"
-#include "model.h"
-#include "util.h"
+#include "formats/json.h"
+#include "core/forward.h"
+#include "core/model.h"
+#include "formats/checkpoint.h"
+#include "formats/files.h"
 
 #define DATA_DIR "tests/data/forward"
 #define REF_TOL 1e-4

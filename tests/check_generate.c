@@ -10,8 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "generate.h"
-#include "json.h"
+#include "core/generate.h"
+#include "decode/beam.h"
+#include "trace/trace.h"
+
+#include "formats/json.h"
+#include "formats/checkpoint.h"
+#include "memory_trace.h"
 #include "testutil.h"
 
 static GPT2 make_model(int n_positions) {
@@ -28,7 +33,7 @@ static int run(const GPT2 *m, const GenerateOptions *o, const int *prompt, int n
     Generator g;
     Error err;
     ck_assert_msg(generator_init(&g, m, o, prompt, n, &err) == 0, "%s", err.msg);
-    ck_assert_msg(generate_run(&g, t, "", NULL, NULL, &err) == 0, "%s", err.msg);
+    ck_assert_msg(generate_run(&g, t ? &t->run : NULL, "", &err) == 0, "%s", err.msg);
     memcpy(out, g.ids, (size_t)g.n_ids * sizeof *out);
     int n_ids = g.n_ids;
     *stop = g.stop;
@@ -72,10 +77,10 @@ START_TEST(test_cache_and_trace_do_not_change_tokens) {
     o.use_kv_cache = 0;
     int n2 = run(&m, &o, prompt, 2, NULL, b, &s2);
     o.use_kv_cache = 1;
-    o.level = TRACE_FULL;
+    o.keep_activations = 1;
     MemoryTrace mt;
     TraceSink sink;
-    memory_trace_init(&mt, &sink, TRACE_FULL);
+    memory_trace_init(&mt, &sink);
     int n3 = run(&m, &o, prompt, 2, &sink, c, &s3);
     ck_assert_int_eq(n1, n2);
     ck_assert_int_eq(n1, n3);
@@ -103,9 +108,10 @@ START_TEST(test_beam_one_equals_greedy) {
     BeamModel bm;
     Error err;
     ck_assert_msg(gpt2_beams_init(&gb, &bm, &m, 1, 10, 1, &err) == 0, "%s", err.msg);
-    BeamOptions bo = {1, 1.0f, 1.0f, 8, 32, NULL};
+    BeamOptions bo = {.beams = 1, .length_penalty = 1.0f, .repetition_penalty = 1.0f, .max_new_tokens = 8,
+                      .max_len = 32, .interrupt = NULL};
     BeamResult r;
-    ck_assert_msg(beam_search(&bm, &bo, prompt, 2, NULL, &r, &err) == 0, "%s", err.msg);
+    ck_assert_msg(beam_search(&bm, &bo, prompt, 2, NULL, NULL, &r, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(r.best[0].n, n);
     for (int i = 0; i < n; i++) ck_assert_int_eq(r.best[0].ids[i], ids[i]);
     beam_result_free(&r);
@@ -122,7 +128,7 @@ static int write_trace(const GPT2 *m, const char *path, int *opened) {
     o.sampling.temperature = 0.8f;
     o.seed = 3;
     o.max_new_tokens = 3;
-    o.level = TRACE_FULL;
+    o.keep_activations = 1;
     JsonTrace jt;
     TraceSink sink;
     Error err;

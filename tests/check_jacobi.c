@@ -7,7 +7,9 @@
  */
 #include <string.h>
 
-#include "jacobi.h"
+#include "decode/jacobi.h"
+#include "formats/checkpoint.h"
+#include "memory_trace.h"
 #include "testutil.h"
 
 /* Greedy through the ordinary loop: returns n_ids, ids in out. */
@@ -18,7 +20,7 @@ static int greedy(const GPT2 *m, const int *prompt, int n, int max_new, int *out
     Generator g;
     Error err;
     ck_assert_msg(generator_init(&g, m, &o, prompt, n, &err) == 0, "%s", err.msg);
-    ck_assert_msg(generate_run(&g, NULL, "", NULL, NULL, &err) == 0, "%s", err.msg);
+    ck_assert_msg(generate_run(&g, NULL, "", &err) == 0, "%s", err.msg);
     memcpy(out, g.ids, (size_t)g.n_ids * sizeof *out);
     int n_ids = g.n_ids;
     *stop = g.stop;
@@ -33,9 +35,9 @@ static int jacobi(const GPT2 *m, int block, const int *prompt, int n, int max_ne
     Error err;
     MemoryTrace mt;
     TraceSink sink;
-    memory_trace_init(&mt, &sink, TRACE_SUMMARY);
+    memory_trace_init(&mt, &sink);
     ck_assert_msg(jacobi_init(&jd, m, block, max_new, prompt, n, &err) == 0, "%s", err.msg);
-    ck_assert_msg(jacobi_run(&jd, &sink, "", NULL, NULL, &err) == 0, "%s", err.msg);
+    ck_assert_msg(jacobi_run(&jd, &sink.run, &sink.jacobi, "", &err) == 0, "%s", err.msg);
     ck_assert_int_eq(mt.n_jacobi_blocks, jd.n_blocks);
     for (int b = 0; b < mt.n_jacobi_blocks && b < MEMORY_TRACE_MAX; b++)
         ck_assert_msg(mt.jacobi_passes[b] >= 1 && mt.jacobi_passes[b] <= block, "block %d took %d passes (N = %d)", b,

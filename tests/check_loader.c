@@ -21,9 +21,11 @@
 #include "testdir.h"
 #include "testutil.h"
 
-#include "json.h"
-#include "model.h"
-#include "util.h"
+#include "formats/json.h"
+#include "core/forward.h"
+#include "core/model.h"
+#include "formats/checkpoint.h"
+#include "formats/files.h"
 
 #define BAD_DIR "tests/data/bad"
 #define TABLE "tests/data/bad_checkpoints.tsv"

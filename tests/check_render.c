@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render.h"
+#include "trace/render.h"
 #include "testutil.h"
-#include "trace_read.h"
+#include "trace/trace_read.h"
 
 /* A two-token prompt, one step, one layer with one head; every value typed
  * by hand.  Row 1 is the chosen one; top-k 1 cut nothing because top_k is

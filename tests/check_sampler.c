@@ -6,9 +6,12 @@
 #include <math.h>
 #include <string.h>
 
-#include "generate.h"
-#include "rng.h"
-#include "sampler.h"
+#include "core/generate.h"
+#include "decode/beam.h"
+#include "trace/trace.h"
+
+#include "core/rng.h"
+#include "core/sampler.h"
 #include "testutil.h"
 
 /* Logits whose softmax is exactly p (up to float rounding): log p. */
@@ -251,11 +254,12 @@ static void bigram_fork(void *ctx, int dst, int src) { (void)ctx; (void)dst; (vo
 
 static BeamResult run_bigram(int beams, int eos, int max_new) {
     BeamModel bm = {4, eos, bigram_logits, bigram_fork, NULL};
-    BeamOptions bo = {beams, 1.0f, 1.0f, max_new, 100, NULL};
+    BeamOptions bo = {.beams = beams, .length_penalty = 1.0f, .repetition_penalty = 1.0f,
+                      .max_new_tokens = max_new, .max_len = 100, .interrupt = NULL};
     int prompt[1] = {0};
     BeamResult r;
     Error err;
-    ck_assert_msg(beam_search(&bm, &bo, prompt, 1, NULL, &r, &err) == 0, "%s", err.msg);
+    ck_assert_msg(beam_search(&bm, &bo, prompt, 1, NULL, NULL, &r, &err) == 0, "%s", err.msg);
     return r;
 }
 

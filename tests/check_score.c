@@ -9,7 +9,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "score.h"
+#include "decode/score.h"
+#include "formats/checkpoint.h"
 #include "testutil.h"
 
 /* A 1-layer model with every weight 0: then ln_f's output is its bias. */

@@ -16,11 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "rng.h"
+#include "formats/json.h"
+#include "core/rng.h"
 #include "testdir.h"
 #include "testutil.h"
-#include "tokenizer.h"
+#include "formats/tokenizer.h"
 
 #define GPT2_DIR "data/gpt2"
 #define CASES_FILE "tests/data/tokenizer_cases.json"

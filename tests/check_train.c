@@ -24,11 +24,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kernels.h"
-#include "model.h"
-#include "rng.h"
+#include "core/kernels.h"
+#include "core/forward.h"
+#include "core/model.h"
+#include "formats/checkpoint.h"
+#include "core/rng.h"
 #include "testutil.h"
-#include "train.h"
+#include "train/train.h"
 
 #define EPS 1e-3
 #define RTOL 1e-2

@@ -10,7 +10,7 @@
 
 #include "testdir.h"
 #include "testutil.h"
-#include "util.h"
+#include "formats/files.h"
 
 /* Writes text to path (plain stdio, not the code under test). */
 static void write_text(const char *path, const char *text) {

@@ -104,7 +104,7 @@ if cmp -s "$T/plain" "$T/prof" &&
    $PY - "$T/err" <<'PY'
 import re, sys
 lines = open(sys.argv[1]).read().splitlines()
-names = ["embedding", "attention", "MLP", "final layer norm", "unembedding", "softmax + selection", "the rest"]
+names = ["embedding + blocks", "final layer norm", "unembedding", "softmax + selection", "the rest"]
 rows = [l for l in lines if any(l.strip().startswith(n) for n in names)]
 assert len(rows) == len(names), rows
 shares = [float(re.search(r"(-?[0-9.]+)%", r).group(1)) for r in rows]

@@ -26,12 +26,11 @@ fi
 # The parsers of files and text from outside, and the loaders they feed.
 ANALYZED=""
 if [ -n "$STATIC_ANALYZER" ]; then
-    ANALYZED="src/json.c src/safetensors.c src/model.c src/util.c src/cli.c src/tokenizer.c"
-    for f in src/trace_read.c; do [ -f "$f" ] && ANALYZED="$ANALYZED $f"; done
+    ANALYZED="src/formats/json.c src/formats/safetensors.c src/formats/checkpoint.c src/formats/files.c src/cli/cli.c src/formats/tokenizer.c src/trace/trace_read.c"
 fi
-[ -n "$STATIC_FULL" ] && ANALYZED=$(ls src/*.c)
+[ -n "$STATIC_FULL" ] && ANALYZED=$(ls src/*/*.c)
 REST=""
-for f in src/*.c; do
+for f in src/*/*.c; do
     case " $ANALYZED " in *" $f "*) ;; *) REST="$REST $f" ;; esac
 done
 tidy() {  # tidy EXTRA_CHECKS FILES...

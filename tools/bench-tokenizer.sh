@@ -11,7 +11,7 @@ set -e
 ARGEN=${ARGEN:-build/argen}
 text=$(mktemp)
 trap 'rm -f "$text"' EXIT
-while [ "$(wc -c < "$text")" -lt 1048576 ]; do cat src/*.c src/*.h docs/*.md >> "$text"; done
+while [ "$(wc -c < "$text")" -lt 1048576 ]; do cat src/*/*.c src/*/*.h docs/*.md >> "$text"; done
 bytes=$(wc -c < "$text")
 best() {   # best of 3 wall times (s) of the command "$2..." reading file $1
     input=$1; shift

@@ -21,7 +21,7 @@ fuzzer) BUILD=${2:-build/fuzz}; SAN="-fsanitize=fuzzer-no-link,address,undefined
 esac
 OPT="-O1 -g -fno-omit-frame-pointer $SAN"
 make -s BUILD="$BUILD" CC=clang OPT="$OPT" "$BUILD/argen" >&2
-objs=$(ls "$BUILD"/obj/*.o | grep -v '/main\.o$')
+objs=$(find "$BUILD"/obj -name '*.o' | grep -v '/cli/main\.o$' | sort)
 mkdir -p "$BUILD/fuzz"
 for h in tests/fuzz/fuzz_*.c; do
     name=$(basename "$h" .c)

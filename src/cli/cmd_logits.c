@@ -1,0 +1,102 @@
+/*
+ * cmd_logits.c - `argen logits`: the raw output of the forward pass, as JSON.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "formats/json.h"
+#include "core/generate.h"
+#include "cli/prompted_model.h"
+#include "decode/beam.h"
+#include "trace/trace.h"
+
+#include "core/forward.h"
+#include "core/model.h"
+#include "formats/checkpoint.h"
+
+static const char *usage =
+    "usage: argen logits --model DIR (--ids 464,2068,7586 | --prompt TEXT) [--all-positions] [--no-kv-cache]\n"
+    "Prints {\"ids\": [...], \"logits\": [...]}: the logits at the last position, or one\n"
+    "row per position with --all-positions.\n"
+    "By default the ids go through the KV cache one at a time, as during generation;\n"
+    "--no-kv-cache runs the whole sequence in one pass under the causal mask instead.\n"
+    "The two give the same numbers: that is what the KV cache must guarantee.\n"
+    "--prompt needs the model folder's vocab.json and merges.txt; --ids works without.\n";
+
+int cmd_logits(int argc, char **argv) {
+    const char *cmd = "logits", *dir = NULL, *ids_arg = NULL, *prompt = NULL;
+    int all = 0, no_cache = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) { fputs(usage, stdout); return 0; }
+        if (strcmp(a, "--all-positions") == 0) all = 1;
+        else if (strcmp(a, "--no-kv-cache") == 0) no_cache = 1;
+        else if (strcmp(a, "--model") == 0) { if (!(dir = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
+        else if (strcmp(a, "--ids") == 0) { if (!(ids_arg = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
+        else if (strcmp(a, "--prompt") == 0) { if (!(prompt = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
+        else return cli_unknown(cmd, a);
+    }
+    if (!dir) { fprintf(stderr, "argen logits: --model: expected a model folder (see argen logits --help)\n"); return EXIT_USAGE; }
+    if (!ids_arg == !prompt) {
+        fprintf(stderr, "argen logits: expected exactly one of --ids (comma-separated token ids) and --prompt TEXT\n");
+        return EXIT_USAGE;
+    }
+    PromptedModel pm;
+    Error err;
+    if (prompted_model_load(&pm, dir, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); return EXIT_FAIL; }
+    const GPT2 *mp = &pm.model;
+    const GPT2Config *c = &mp->config;
+    int *ids = NULL, n = 0, rc = EXIT_USAGE;
+    RunState s = {0};
+    float *rows = NULL;
+    if (prompted_model_prompt(&pm, prompt, ids_arg, 1, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); goto done; }
+    ids = pm.prompt;
+    n = pm.n_prompt;
+    if (n > c->n_positions) {
+        fprintf(stderr, "argen logits: --ids: %d ids do not fit the context window of %d positions\n", n, c->n_positions);
+        goto done;
+    }
+    rc = EXIT_FAIL;
+    RunOptions opt = {.max_tokens = no_cache ? n : 1, .n_ctx = n, .keep_layers = 0, .all_logits = no_cache};
+    size_t V = (size_t)c->vocab_size;
+    rows = malloc((size_t)n * V * sizeof *rows);
+    if (!rows || run_state_init(&s, mp, &opt, &err)) {
+        fprintf(stderr, "argen logits: %s\n", rows ? err.msg : "out of memory");
+        goto done;
+    }
+    if (no_cache) {
+        if (forward_pass(mp, &s, ids, n, 0, NULL, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); goto done; }
+        logits_all(mp, &s);
+        memcpy(rows, s.logits, (size_t)n * V * sizeof *rows);
+    } else {
+        for (int t = 0; t < n; t++) {
+            if (forward_pass(mp, &s, &ids[t], 1, t, NULL, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); goto done; }
+            logits_final(mp, &s);
+            memcpy(rows + (size_t)t * V, s.logits, V * sizeof *rows);
+        }
+    }
+    JsonWriter w;
+    jw_init(&w, stdout, 1);
+    jw_object_begin(&w);
+    jw_key(&w, "ids");
+    jw_array_begin(&w);
+    for (int t = 0; t < n; t++) jw_int(&w, ids[t]);
+    jw_array_end(&w);
+    jw_key(&w, "logits");
+    if (all) jw_array_begin(&w);
+    for (int t = all ? 0 : n - 1; t < n; t++) {
+        jw_array_begin(&w);
+        for (size_t v = 0; v < V; v++) jw_float(&w, rows[(size_t)t * V + v]);
+        jw_array_end(&w);
+    }
+    if (all) jw_array_end(&w);
+    jw_object_end(&w);
+    rc = fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_FAIL;
+done:
+    free(rows);
+    run_state_free(&s);
+    prompted_model_free(&pm);  /* owns ids */
+    return rc;
+}

@@ -1,0 +1,456 @@
+/* json.c - see json.h. */
+#include "formats/json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Reader: recursive descent over a cursor.                                  */
+
+typedef struct {
+    const char *s;     /* the text */
+    size_t n, i;       /* its length, and the cursor */
+    const char *what;  /* the source's name for messages */
+    Error *err;
+} Cursor;
+
+static int fail(Cursor *c, const char *expected) {
+    if (c->i >= c->n)
+        return error_set(c->err, "%s: invalid JSON at end of input: expected %s", c->what, expected);
+    unsigned char ch = (unsigned char)c->s[c->i];
+    if (ch >= 0x20 && ch < 0x7f)
+        return error_set(c->err, "%s: invalid JSON at byte %zu ('%c'): expected %s", c->what, c->i, ch, expected);
+    return error_set(c->err, "%s: invalid JSON at byte %zu (0x%02x): expected %s", c->what, c->i, ch, expected);
+}
+
+static void skip_ws(Cursor *c) {
+    while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' || c->s[c->i] == '\r'))
+        c->i++;
+}
+
+int utf8_valid_len(const unsigned char *s, size_t n) {
+    if (n == 0) return 0;
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    int len;
+    unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) { len = 3; lo = 0xA0; }
+    else if (c >= 0xE1 && c <= 0xEC) len = 3;
+    else if (c == 0xED) { len = 3; hi = 0x9F; } /* no surrogates */
+    else if (c >= 0xEE && c <= 0xEF) len = 3;
+    else if (c == 0xF0) { len = 4; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) { len = 4; hi = 0x8F; }
+    else return 0;
+    if ((size_t)len > n) return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (int k = 2; k < len; k++)
+        if (s[k] < 0x80 || s[k] > 0xBF) return 0;
+    return len;
+}
+
+static size_t put_utf8(char *out, unsigned cp) {
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) { out[0] = (char)(0xC0 | (cp >> 6)); out[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12)); out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F)); return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18)); out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static int hex4(Cursor *c, unsigned *out) {
+    if (c->n - c->i < 4) return fail(c, "4 hex digits after \\u");
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        char h = c->s[c->i];
+        unsigned d;
+        if (h >= '0' && h <= '9') d = (unsigned)(h - '0');
+        else if (h >= 'a' && h <= 'f') d = (unsigned)(h - 'a' + 10);
+        else if (h >= 'A' && h <= 'F') d = (unsigned)(h - 'A' + 10);
+        else return fail(c, "a hex digit in \\u escape");
+        v = v * 16 + d;
+        c->i++;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parses a string literal at the cursor (on the opening quote). The decoded
+ * bytes never outnumber the source bytes, so one allocation of that size does. */
+static int parse_string(Cursor *c, char **out, size_t *out_len) {
+    c->i++; /* opening quote */
+    size_t start = c->i, end = start;
+    while (end < c->n && c->s[end] != '"') end += (c->s[end] == '\\' && end + 1 < c->n) ? 2 : 1;
+    char *buf = malloc(end - start + 1);
+    if (!buf) return error_set(c->err, "%s: out of memory", c->what);
+    size_t k = 0;
+    for (;;) {
+        if (c->i >= c->n) { free(buf); return fail(c, "closing '\"'"); }
+        unsigned char ch = (unsigned char)c->s[c->i];
+        if (ch == '"') { c->i++; break; }
+        if (ch < 0x20) { free(buf); return fail(c, "no raw control character inside a string"); }
+        if (ch == '\\') {
+            c->i++;
+            if (c->i >= c->n) { free(buf); return fail(c, "an escape"); }
+            char e = c->s[c->i++];
+            switch (e) {
+            case '"': buf[k++] = '"'; break;
+            case '\\': buf[k++] = '\\'; break;
+            case '/': buf[k++] = '/'; break;
+            case 'b': buf[k++] = '\b'; break;
+            case 'f': buf[k++] = '\f'; break;
+            case 'n': buf[k++] = '\n'; break;
+            case 'r': buf[k++] = '\r'; break;
+            case 't': buf[k++] = '\t'; break;
+            case 'u': {
+                unsigned cp;
+                if (hex4(c, &cp)) { free(buf); return -1; }
+                if (cp >= 0xDC00 && cp <= 0xDFFF) { c->i -= 6; free(buf); return fail(c, "no lone low surrogate"); }
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned lo;
+                    if (c->n - c->i < 6 || c->s[c->i] != '\\' || c->s[c->i + 1] != 'u') {
+                        free(buf); return fail(c, "a low surrogate \\uDC00-\\uDFFF after a high surrogate");
+                    }
+                    c->i += 2;
+                    if (hex4(c, &lo)) { free(buf); return -1; }
+                    if (lo < 0xDC00 || lo > 0xDFFF) { c->i -= 6; free(buf); return fail(c, "a low surrogate \\uDC00-\\uDFFF"); }
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                }
+                k += put_utf8(buf + k, cp);
+                break;
+            }
+            default: c->i--; free(buf); return fail(c, "one of the escapes \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u");
+            }
+            continue;
+        }
+        int len = utf8_valid_len((const unsigned char *)c->s + c->i, c->n - c->i);
+        if (len == 0) { free(buf); return fail(c, "valid UTF-8 inside a string"); }
+        memcpy(buf + k, c->s + c->i, (size_t)len);
+        k += (size_t)len;
+        c->i += (size_t)len;
+    }
+    buf[k] = '\0';
+    *out = buf;
+    *out_len = k;
+    return 0;
+}
+
+static int parse_number(Cursor *c, double *out) {
+    size_t start = c->i;
+    if (c->i < c->n && c->s[c->i] == '-') c->i++;
+    if (c->i >= c->n) return fail(c, "a digit");
+    if (c->s[c->i] == '0') c->i++;
+    else if (c->s[c->i] >= '1' && c->s[c->i] <= '9') while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9') c->i++;
+    else return fail(c, "a digit");
+    if (c->i < c->n && c->s[c->i] == '.') {
+        c->i++;
+        if (c->i >= c->n || c->s[c->i] < '0' || c->s[c->i] > '9') return fail(c, "a digit after '.'");
+        while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9') c->i++;
+    }
+    if (c->i < c->n && (c->s[c->i] == 'e' || c->s[c->i] == 'E')) {
+        c->i++;
+        if (c->i < c->n && (c->s[c->i] == '+' || c->s[c->i] == '-')) c->i++;
+        if (c->i >= c->n || c->s[c->i] < '0' || c->s[c->i] > '9') return fail(c, "a digit in the exponent");
+        while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9') c->i++;
+    }
+    char tmp[64];
+    size_t len = c->i - start;
+    if (len >= sizeof tmp) { c->i = start; return fail(c, "a number of at most 63 characters"); }
+    memcpy(tmp, c->s + start, len);
+    tmp[len] = '\0';
+    *out = strtod(tmp, NULL);
+    return 0;
+}
+
+static int literal(Cursor *c, const char *word) {
+    size_t L = strlen(word);
+    if (c->n - c->i < L || memcmp(c->s + c->i, word, L) != 0) return fail(c, "a value");
+    c->i += L;
+    return 0;
+}
+
+static int parse_value(Cursor *c, JsonValue *v, int depth);
+
+/* Grows a dynamic array of JsonValue (and keys, for objects) to hold one more. */
+static int grow(Cursor *c, JsonValue *v, size_t *cap, int with_keys) {
+    if (v->len < *cap) return 0;
+    size_t nc = *cap ? 2 * *cap : 8;
+    JsonValue *items = realloc(v->items, nc * sizeof *items);
+    if (!items) return error_set(c->err, "%s: out of memory", c->what);
+    v->items = items;
+    if (with_keys) {
+        char **keys = realloc(v->keys, nc * sizeof *keys);
+        if (!keys) return error_set(c->err, "%s: out of memory", c->what);
+        v->keys = keys;
+        size_t *kl = realloc(v->key_lens, nc * sizeof *kl);
+        if (!kl) return error_set(c->err, "%s: out of memory", c->what);
+        v->key_lens = kl;
+    }
+    *cap = nc;
+    return 0;
+}
+
+static int parse_array(Cursor *c, JsonValue *v, int depth) {
+    size_t cap = 0;
+    v->type = JSON_ARRAY;
+    c->i++;
+    skip_ws(c);
+    if (c->i < c->n && c->s[c->i] == ']') { c->i++; return 0; }
+    for (;;) {
+        if (grow(c, v, &cap, 0)) return -1;
+        memset(&v->items[v->len], 0, sizeof v->items[0]);
+        v->len++;
+        if (parse_value(c, &v->items[v->len - 1], depth + 1)) return -1;
+        skip_ws(c);
+        if (c->i < c->n && c->s[c->i] == ',') { c->i++; continue; }
+        if (c->i < c->n && c->s[c->i] == ']') { c->i++; return 0; }
+        return fail(c, "',' or ']'");
+    }
+}
+
+static int parse_object(Cursor *c, JsonValue *v, int depth) {
+    size_t cap = 0;
+    v->type = JSON_OBJECT;
+    c->i++;
+    skip_ws(c);
+    if (c->i < c->n && c->s[c->i] == '}') { c->i++; return 0; }
+    for (;;) {
+        skip_ws(c);
+        if (c->i >= c->n || c->s[c->i] != '"') return fail(c, "a member name in quotes");
+        if (grow(c, v, &cap, 1)) return -1;
+        size_t k = v->len;
+        memset(&v->items[k], 0, sizeof v->items[0]);
+        v->keys[k] = NULL;
+        v->len++;
+        if (parse_string(c, &v->keys[k], &v->key_lens[k])) return -1;
+        skip_ws(c);
+        if (c->i >= c->n || c->s[c->i] != ':') return fail(c, "':'");
+        c->i++;
+        if (parse_value(c, &v->items[k], depth + 1)) return -1;
+        skip_ws(c);
+        if (c->i < c->n && c->s[c->i] == ',') { c->i++; continue; }
+        if (c->i < c->n && c->s[c->i] == '}') { c->i++; return 0; }
+        return fail(c, "',' or '}'");
+    }
+}
+
+static int parse_value(Cursor *c, JsonValue *v, int depth) {
+    if (depth > JSON_MAX_DEPTH)
+        return error_set(c->err, "%s: JSON nested deeper than %d levels at byte %zu", c->what, JSON_MAX_DEPTH, c->i);
+    skip_ws(c);
+    if (c->i >= c->n) return fail(c, "a value");
+    switch (c->s[c->i]) {
+    case '{': return parse_object(c, v, depth);
+    case '[': return parse_array(c, v, depth);
+    case '"': v->type = JSON_STRING; return parse_string(c, &v->str, &v->len);
+    case 't': v->type = JSON_BOOL; v->boolean = 1; return literal(c, "true");
+    case 'f': v->type = JSON_BOOL; v->boolean = 0; return literal(c, "false");
+    case 'n': v->type = JSON_NULL; return literal(c, "null");
+    default: v->type = JSON_NUMBER; return parse_number(c, &v->number);
+    }
+}
+
+int json_parse(const char *text, size_t len, const char *what, JsonValue *out, Error *err) {
+    Cursor c = {text, len, 0, what, err};
+    memset(out, 0, sizeof *out);
+    if (parse_value(&c, out, 0)) { json_free(out); return -1; }
+    skip_ws(&c);
+    if (c.i != c.n) { json_free(out); return fail(&c, "end of input after the value"); }
+    return 0;
+}
+
+void json_free(JsonValue *v) {
+    if (!v) return;
+    if (v->type == JSON_ARRAY || v->type == JSON_OBJECT) {
+        for (size_t i = 0; i < v->len; i++) {
+            json_free(&v->items[i]);
+            if (v->keys) free(v->keys[i]);
+        }
+    }
+    free(v->items);
+    free(v->keys);
+    free(v->key_lens);
+    free(v->str);
+    memset(v, 0, sizeof *v);
+}
+
+const JsonValue *json_get(const JsonValue *obj, const char *key) {
+    if (!obj || obj->type != JSON_OBJECT) return NULL;
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < obj->len; i++)
+        if (obj->key_lens[i] == kl && memcmp(obj->keys[i], key, kl) == 0) return &obj->items[i];
+    return NULL;
+}
+
+int json_as_long(const JsonValue *v, long lo, long hi, long *out) {
+    if (!v || v->type != JSON_NUMBER) return -1;
+    double d = v->number;
+    if (!(d >= (double)lo && d <= (double)hi) || d != floor(d)) return -1;
+    *out = (long)d;
+    return 0;
+}
+
+typedef struct {
+    const char *key;
+    size_t len, index;
+} KeyRef;
+
+/* By bytes, then by length, then by position: equal names end up adjacent, first one first. */
+static int by_key(const void *a, const void *b) {
+    const KeyRef *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    if (c) return c;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int json_find_duplicate_key(const JsonValue *obj, size_t *dup) {
+    if (obj->type != JSON_OBJECT || obj->len < 2) return 0;
+    KeyRef *refs = malloc(obj->len * sizeof *refs);
+    if (!refs) return -1;
+    for (size_t i = 0; i < obj->len; i++) refs[i] = (KeyRef){obj->keys[i], obj->key_lens[i], i};
+    qsort(refs, obj->len, sizeof *refs, by_key);
+    int found = 0;
+    for (size_t i = 1; i < obj->len; i++) {
+        const KeyRef *a = &refs[i - 1], *b = &refs[i];
+        if (a->len == b->len && memcmp(a->key, b->key, a->len) == 0 && (!found || b->index < *dup)) {
+            *dup = b->index;
+            found = 1;
+        }
+    }
+    free(refs);
+    return found;
+}
+
+const char *json_type_name(JsonType t) {
+    switch (t) {
+    case JSON_NULL: return "null";
+    case JSON_BOOL: return "a boolean";
+    case JSON_NUMBER: return "a number";
+    case JSON_STRING: return "a string";
+    case JSON_ARRAY: return "an array";
+    case JSON_OBJECT: return "an object";
+    }
+    return "?";
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writer                                                                    */
+
+void json_write_string(FILE *f, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    fputc('"', f);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char ch = p[i];
+        if (ch == '"') fputs("\\\"", f);
+        else if (ch == '\\') fputs("\\\\", f);
+        else if (ch == '\n') fputs("\\n", f);
+        else if (ch == '\r') fputs("\\r", f);
+        else if (ch == '\t') fputs("\\t", f);
+        else if (ch < 0x20 || ch == 0x7f) fprintf(f, "\\u%04x", ch);
+        else if (ch < 0x80) fputc(ch, f);
+        else {
+            int len = utf8_valid_len(p + i, n - i);
+            if (len == 0) { fputs("\xEF\xBF\xBD", f); i++; continue; } /* U+FFFD */
+            fwrite(p + i, 1, (size_t)len, f);
+            i += (size_t)len;
+            continue;
+        }
+        i++;
+    }
+    fputc('"', f);
+}
+
+void jw_init(JsonWriter *w, FILE *f, int pretty_depth) {
+    memset(w, 0, sizeof *w);
+    w->f = f;
+    w->pretty = pretty_depth;
+}
+
+/* Before any value or key: the comma and, near the top, a newline + indent. */
+static void before_item(JsonWriter *w) {
+    if (w->after_key) { w->after_key = 0; return; }
+    if (w->depth > 0 && w->has_items[w->depth - 1]) fputc(',', w->f);
+    if (w->depth > 0) {
+        w->has_items[w->depth - 1] = 1;
+        if (w->depth <= w->pretty) {
+            fputc('\n', w->f);
+            for (int k = 0; k < w->depth; k++) fputs("  ", w->f);
+        }
+    }
+}
+
+static void open_container(JsonWriter *w, char ch) {
+    before_item(w);
+    fputc(ch, w->f);
+    if (w->depth < JSON_MAX_DEPTH) w->has_items[w->depth] = 0;
+    w->depth++;
+}
+
+static void close_container(JsonWriter *w, char ch) {
+    w->depth--;
+    if (w->depth < w->pretty && w->depth < JSON_MAX_DEPTH && w->has_items[w->depth]) {
+        fputc('\n', w->f);
+        for (int k = 0; k < w->depth; k++) fputs("  ", w->f);
+    }
+    fputc(ch, w->f);
+    if (w->depth == 0) fputc('\n', w->f);
+}
+
+void jw_object_begin(JsonWriter *w) { open_container(w, '{'); }
+void jw_object_end(JsonWriter *w) { close_container(w, '}'); }
+void jw_array_begin(JsonWriter *w) { open_container(w, '['); }
+void jw_array_end(JsonWriter *w) { close_container(w, ']'); }
+
+void jw_key(JsonWriter *w, const char *key) {
+    before_item(w);
+    json_write_string(w->f, key, strlen(key));
+    fputc(':', w->f);
+    w->after_key = 1;
+}
+
+void jw_string(JsonWriter *w, const char *s) { jw_string_n(w, s, strlen(s)); }
+void jw_string_n(JsonWriter *w, const char *s, size_t n) { before_item(w); json_write_string(w->f, s, n); }
+void jw_int(JsonWriter *w, long long v) { before_item(w); fprintf(w->f, "%lld", v); }
+void jw_double(JsonWriter *w, double v) {
+    before_item(w);
+    if (!isfinite(v)) { fputs("null", w->f); return; }
+    fprintf(w->f, "%.17g", v);
+}
+
+void jw_bool(JsonWriter *w, int v) { before_item(w); fputs(v ? "true" : "false", w->f); }
+void jw_null(JsonWriter *w) { before_item(w); fputs("null", w->f); }
+
+/* Writes v with prec significant digits into buf; 1 when it reads back as the same float. */
+static int roundtrips(char *buf, size_t n, int prec, double v) {
+    snprintf(buf, n, "%.*g", prec, v);
+    return (float)strtod(buf, NULL) == (float)v;
+}
+
+void jw_float(JsonWriter *w, double v) {
+    before_item(w);
+    if (!isfinite(v)) { fputs("null", w->f); return; }
+    /* The shortest of 6..9 significant digits that reads back as the same
+     * float32 (9 always do).  If p digits round-trip, p + 1 do too, so a
+     * binary search over {6, 7, 8, 9} takes two tries instead of up to four. */
+    char buf[32];
+    if (!isfinite((float)v)) {  /* beyond float range: a double, written as one */
+        snprintf(buf, sizeof buf, "%.17g", v);
+        fputs(buf, w->f);
+        return;
+    }
+    v = (float)v;  /* from here exactly a float, so the round-trip test is monotonic in the digits */
+    char other[32];
+    const char *out;
+    if (roundtrips(buf, sizeof buf, 7, v)) out = roundtrips(other, sizeof other, 6, v) ? other : buf;
+    else if (roundtrips(buf, sizeof buf, 8, v)) out = buf;
+    else { snprintf(buf, sizeof buf, "%.9g", v); out = buf; }
+    fputs(out, w->f);
+}
