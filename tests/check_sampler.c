@@ -10,6 +10,7 @@
 #include "decode/beam.h"
 #include "trace/trace.h"
 
+#include "core/kernels.h"
 #include "core/rng.h"
 #include "core/sampler.h"
 #include "testutil.h"
@@ -88,7 +89,7 @@ START_TEST(test_top_p_smallest_prefix) {
     double p[4] = {0.5, 0.3, 0.15, 0.05};
     float x[4], probs[4];
     logits_of(x, p, 4);
-    softmax_entropy(probs, x, 4);
+    softmax(probs, x, 4, NULL);
     int order[4] = {0, 1, 2, 3};
     ck_assert_int_eq(top_p_keep(probs, order, 4, 0.45), 1);
     ck_assert_int_eq(top_p_keep(probs, order, 4, 0.75), 2);
@@ -105,7 +106,7 @@ START_TEST(test_min_p) {
     double p[4] = {0.5, 0.3, 0.15, 0.05};
     float x[4], probs[4];
     logits_of(x, p, 4);
-    softmax_entropy(probs, x, 4);
+    softmax(probs, x, 4, NULL);
     int order[4] = {0, 1, 2, 3};
     ck_assert_int_eq(min_p_keep(probs, order, 4, 0.2), 3);
     ck_assert_int_eq(min_p_keep(probs, order, 4, 0.61), 1);
@@ -163,7 +164,8 @@ END_TEST
 START_TEST(test_entropy_uniform) {
     /* four equal logits: p = 1/4 each, H = ln 4 */
     float x[4] = {0.5f, 0.5f, 0.5f, 0.5f}, probs[4];
-    double H = softmax_entropy(probs, x, 4);
+    double H;
+    softmax(probs, x, 4, &H);
     ck_assert_msg(fabs(H - log(4.0)) < 1e-6, "entropy %.9f, want ln 4", H);
     float want[4] = {0.25f, 0.25f, 0.25f, 0.25f};
     assert_close(probs, want, 4, 1e-7);

@@ -145,17 +145,19 @@ void residual_add(float *out, const float *a, const float *b, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
-double softmax(float *probs, const float *x, int n) {
-    float max = -INFINITY;
-    for (int i = 0; i < n; i++) if (x[i] > max) max = x[i];
+double softmax(float *probs, const float *x, int n, double *entropy) {
+    float max = x[0];
+    for (int i = 1; i < n; i++) if (x[i] > max) max = x[i];
     double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += exp((double)x[i] - max);
+    double log_sum = log(sum), H = 0.0;
     for (int i = 0; i < n; i++) {
-        probs[i] = expf(x[i] - max);
-        sum += probs[i];
+        double logp = (double)x[i] - max - log_sum, p = exp(logp);
+        if (probs) probs[i] = (float)p;   /* after x[i] is read: probs may alias x */
+        if (entropy && p > 0) H -= p * logp;
     }
-    float inv = (float)(1.0 / sum);
-    for (int i = 0; i < n; i++) probs[i] *= inv;
-    return log(sum) + max;
+    if (entropy) *entropy = H;
+    return max + log_sum;
 }
 
 void attention(float *out, float *probs, float *key_cache, float *value_cache,
@@ -179,7 +181,7 @@ void attention(float *out, float *probs, float *key_cache, float *value_cache,
             float *p = probs + ((size_t)h * T + t) * n_ctx;
             int n_keys = pos + t + 1;  /* the causal mask: keys 0..pos+t only */
             for (int j = 0; j < n_keys; j++) p[j] = dot(q, keys + (size_t)j * hs, hs) * scale;
-            softmax(p, p, n_keys);
+            softmax(p, p, n_keys, NULL);
             for (int j = n_keys; j < n_ctx; j++) p[j] = 0.0f;
             float *o = out + (size_t)t * C + h * hs;
             for (int d = 0; d < hs; d++) o[d] = 0.0f;

@@ -35,8 +35,16 @@ void gelu(float *out, const float *x, size_t n);
 /* out = a + b */
 void residual_add(float *out, const float *a, const float *b, size_t n);
 
-/* probs = softmax(x), max subtracted first for stability; returns log(sum exp(x - max)) + max, the log-partition. */
-double softmax(float *probs, const float *x, int n);
+/* The one softmax of argen (attention, the sampler, beam search, scoring,
+ * the trace and training all call it):
+ *   m = max x  (subtracted so that no exp overflows)
+ *   log_sum = log sum_j exp(x_j - m)    summed in double, in index order
+ *   log p_i = (x_i - m) - log_sum,  probs_i = exp(log p_i)
+ * Returns the log-partition log Z = m + log_sum, so callers that want
+ * log-probabilities take x_i - log Z.  When entropy is not NULL it receives
+ * -sum p_i log p_i in nats.  probs may alias x, or be NULL (log Z and the
+ * entropy only).  [n] -> [n] */
+double softmax(float *probs, const float *x, int n, double *entropy);
 
 /* Causal self-attention of T queries at positions pos..pos+T-1.
  *   qkv        [T, 3C]          q | k | v, heads contiguous within each

@@ -1,6 +1,8 @@
 /* sampler.c - see sampler.h. */
 #include "core/sampler.h"
 
+#include "core/kernels.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,23 +95,6 @@ void apply_repetition_penalty(float *out, const float *logits, const unsigned ch
 
 void apply_temperature(float *out, const float *logits, float T, int V) {
     for (int v = 0; v < V; v++) out[v] = logits[v] / T;
-}
-
-double softmax_entropy(float *probs, const float *x, int V) {
-    /* Subtract the max so exp never overflows; sum in double in index order. */
-    float max = x[0];
-    for (int v = 1; v < V; v++) if (x[v] > max) max = x[v];
-    double sum = 0;
-    for (int v = 0; v < V; v++) sum += exp((double)x[v] - max);
-    double log_z = log(sum);
-    double H = 0;
-    for (int v = 0; v < V; v++) {
-        double logp = (double)x[v] - max - log_z;
-        double p = exp(logp);
-        probs[v] = (float)p;
-        if (p > 0) H -= p * logp;
-    }
-    return H;
 }
 
 /* A float's bits as an unsigned key whose ascending order is the floats'
@@ -220,7 +205,7 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
         sel->n_top_k = sel->n_top_p = sel->n_kept = 1;
         return sel->chosen;
     }
-    sel->entropy = softmax_entropy(sel->probs, sel->scaled, V);
+    sel->log_z = softmax(sel->probs, sel->scaled, V, &sel->entropy);   /* [V] -> [V], kernels.h */
     sort_by_logit(sel->order, sel->sort_keys, sel->scaled, V);
     sel->sorted = 1;
     if (greedy) {

@@ -86,6 +86,7 @@ typedef struct {
     int n_kept;            /* ... then by min-p (<= n_top_p): the candidates drawn from */
     double kept_mass;      /* sum of probs over the kept prefix (the renormalizer) */
     double entropy;        /* of probs, in nats */
+    double log_z;          /* log sum exp(scaled): log p(v) = scaled[v] - log_z */
     double temperature;    /* the T applied (1 when greedy) */
     float draw;            /* the uniform draw u in [0, 1) */
     int chosen;            /* token id picked */
@@ -106,9 +107,6 @@ void apply_repetition_penalty(float *out, const float *logits, const unsigned ch
 
 /* out = logits / T (T > 0).   [V] -> [V] */
 void apply_temperature(float *out, const float *logits, float T, int V);
-
-/* probs = softmax(x) in double accumulation; returns the entropy in nats. */
-double softmax_entropy(float *probs, const float *x, int V);
 
 /* order = token ids sorted by x descending, ties toward the lower id;
  * scratch has room for 2V keys.  A radix sort: linear in V, about ten times

@@ -132,8 +132,8 @@ static int score_live_beams(BeamWork *w, const BeamModel *bm, const BeamOptions 
             x = w->penalized;
         }
         float *lp = w->logp + (size_t)b * (size_t)w->V;
-        double log_z = softmax(lp, x, w->V);   /* probs, then turned into log-probs */
-        for (int v = 0; v < w->V; v++) lp[v] = (float)((double)x[v] - log_z);
+        double log_z = softmax(NULL, x, w->V, NULL);                 /* log Z of the beam's logits */
+        for (int v = 0; v < w->V; v++) lp[v] = (float)((double)x[v] - log_z);   /* log p = x - log Z */
     }
     return 0;
 }

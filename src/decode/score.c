@@ -11,16 +11,10 @@
 /* ---- one row: log-softmax, rank, entropy ---- */
 
 void score_row(TokenScore *out, const float *logits, int V, int target) {
-    /* logsumexp with the max subtracted, so exp never overflows */
     int top = 0;
     for (int v = 1; v < V; v++) if (logits[v] > logits[top]) top = v;   /* ties: the lower id stays */
-    double max = logits[top], sum = 0, weighted = 0;
-    for (int v = 0; v < V; v++) {
-        double e = exp((double)logits[v] - max);
-        sum += e;
-        weighted += e * ((double)logits[v] - max);
-    }
-    double lse = max + log(sum);
+    double H;
+    double lse = softmax(NULL, logits, V, &H);   /* log Z and the entropy in nats (kernels.h) */
     /* rank: tokens strictly better, plus tied tokens with a lower id */
     int better = 0;
     for (int v = 0; v < V; v++)
@@ -30,9 +24,7 @@ void score_row(TokenScore *out, const float *logits, int V, int target) {
     out->probability = exp(out->logprob);
     out->rank = better + 1;
     out->surprisal_bits = -out->logprob / log(2.0);
-    /* H = -sum p (l - lse) = lse - max - E_p[l - max]: [nats] -> [bits] */
-    out->entropy_bits = (log(sum) - weighted / sum) / log(2.0);
-    if (out->entropy_bits < 0) out->entropy_bits = 0;   /* rounding, when one token has all the mass */
+    out->entropy_bits = H / log(2.0);   /* [nats] -> [bits] */
     out->top_id = top;
     out->top_probability = exp((double)logits[top] - lse);
 }

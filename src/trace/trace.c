@@ -11,6 +11,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "trace/trace.h"
 
+#include "core/kernels.h"
+
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -281,27 +283,6 @@ static void jt_logits(void *ctx, const float *logits, int V) {
     jw_object_end(w);
 }
 
-/* log of the softmax normalizer of x[V] (max subtracted, summed in double in
- * index order, as softmax_entropy does), so that exp(x[v] - log_z) is the
- * probability at T = 1 without a [V] buffer. */
-static double log_normalizer(const float *x, int V) {
-    float max = x[0];
-    for (int v = 1; v < V; v++) if (x[v] > max) max = x[v];
-    double sum = 0;
-    for (int v = 0; v < V; v++) sum += exp((double)x[v] - max);
-    return max + log(sum);
-}
-
-/* Entropy in nats of softmax(x) given its log normalizer. */
-static double entropy_of(const float *x, int V, double log_z) {
-    double H = 0;
-    for (int v = 0; v < V; v++) {
-        double logp = (double)x[v] - log_z, p = exp(logp);
-        if (p > 0) H -= p * logp;
-    }
-    return H;
-}
-
 /* One row of the selection table: every stage for the token at rank r.
  * log_z_t1: log normalizer of the penalized logits (before temperature). */
 static void jt_selection_row(JsonTrace *jt, const Selection *sel, const float *raw, int r, double cum_before,
@@ -425,9 +406,10 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
     jt_alternative(jt, "min-p=0.05", alt->min_p_0_05);
     jw_object_end(w);
     /* Before temperature: softmax of the penalized logits (T = 1). */
-    double log_z_t1 = log_normalizer(sel->penalized, sel->V);
+    double H_t1;
+    double log_z_t1 = softmax(NULL, sel->penalized, sel->V, &H_t1);   /* T = 1, no [V] buffer (kernels.h) */
     jw_key(w, "entropy_bits_before_temperature");
-    jw_float(w, entropy_of(sel->penalized, sel->V, log_z_t1) / log(2.0));
+    jw_float(w, H_t1 / log(2.0));
     /* The top-N ranks, plus the chosen token's row when it ranks lower. */
     int n = jt->top_n < sel->V ? jt->top_n : sel->V;
     double cum = 0;

@@ -22,7 +22,7 @@ static int sequence_logprob(const GPT2 *m, const int *ids, int n, int n_prefix, 
         if (!probs) { run_state_free(&s); return error_set(err, "out of memory"); }
         double lp = 0;
         for (int t = n_prefix; t < n; t++) {
-            double log_z = softmax(probs, s.logits + (size_t)(t - 1) * V, V);
+            double log_z = softmax(probs, s.logits + (size_t)(t - 1) * V, V, NULL);
             lp += (double)s.logits[(size_t)(t - 1) * V + ids[t]] - log_z;
         }
         free(probs);

@@ -32,18 +32,14 @@ double crossentropy_forward_backward(float *d_logits, const float *logits, const
         if (d_logits) {
             /* d loss_t / d logits = softmax - onehot; the 1/T is the mean's */
             float *d = d_logits + (size_t)t * V;
-            double log_z = softmax(d, row, V);
+            double log_z = softmax(d, row, V, NULL);
             total += log_z - row[y];
             float k = (float)(scale / T);
             for (int v = 0; v < V; v++) d[v] *= k;
             d[y] -= k;
         } else {
-            /* logsumexp in double: the loss alone, no scratch needed */
-            float mx = row[0];
-            for (int v = 1; v < V; v++) if (row[v] > mx) mx = row[v];
-            double sum = 0;
-            for (int v = 0; v < V; v++) sum += exp((double)row[v] - mx);
-            total += log(sum) + mx - row[y];
+            /* the loss alone: log Z without the probabilities, no scratch needed */
+            total += softmax(NULL, row, V, NULL) - row[y];
         }
     }
     return total / T;

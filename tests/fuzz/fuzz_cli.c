@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "fuzz_util.h"
-#include "util.h"
+#include "formats/files.h"
 
 /* The spellings of an output, and the file each names (W: the weights). */
 static const char *const spellings[] = {"model.safetensors", "./model.safetensors", "l", "h", "x", "./x", "y",

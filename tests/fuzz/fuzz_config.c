@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "model.h"
+#include "core/forward.h"
+#include "core/model.h"
+#include "formats/checkpoint.h"
 
 static void check_message(const Error *err) {
     FUZZ_CHECK_MESSAGE(err->msg);

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "json.h"
+#include "formats/json.h"
 
 /* Writes v with the JsonWriter (strings and keys byte for byte). */
 static void write_value(JsonWriter *w, const JsonValue *v) {

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "render.h"
-#include "trace_read.h"
+#include "trace/render.h"
+#include "trace/trace_read.h"
 
 /* Reads every byte of a token (a sanitizer sees a wrong len). */
 static unsigned touch_token(const TracedToken *t) {

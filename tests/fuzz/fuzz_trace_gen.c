@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "render.h"
-#include "trace_read.h"
+#include "trace/render.h"
+#include "trace/trace_read.h"
 
 /* The input, consumed one choice at a time (zeros once it runs out). */
 typedef struct {

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "tokenizer.h"
+#include "formats/tokenizer.h"
 
 static inline void tok_check_words(const char *text, size_t len) {
     for (size_t pos = 0; pos < len;) {
