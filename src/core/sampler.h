@@ -32,8 +32,8 @@ typedef enum {
     STRATEGY_TOP_K,    /* sample with top_k (default 40) */
     STRATEGY_TOP_P,    /* sample with top_p (default 0.9) */
     STRATEGY_MIN_P,    /* sample with min_p (default 0.05) */
-    STRATEGY_BEAM,     /* beam search (beam.h), never through sampler_select */
-    STRATEGY_JACOBI    /* greedy, decoded in parallel blocks (jacobi.h); picks as greedy */
+    STRATEGY_BEAM,     /* beam search (decode/beam.h), never through sampler_select */
+    STRATEGY_JACOBI    /* greedy, decoded in parallel blocks (decode/jacobi.h); picks as greedy */
 } Strategy;
 
 /* Name used on the command line and in traces ("top-k"), or NULL. */
