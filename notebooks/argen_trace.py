@@ -44,7 +44,7 @@ def json_path(parts):
     return out
 
 
-# The limits of argen's own reader (src/json.h JSON_MAX_DEPTH, src/trace_read.c
+# The limits of argen's own reader (src/formats/json.h JSON_MAX_DEPTH, src/trace/trace_read.c
 # TRACE_MAX_BYTES): a file argen refuses is refused here too, with a TraceError
 # instead of a RecursionError or a machine out of memory.
 MAX_DEPTH = 256

@@ -3,7 +3,7 @@
  * branch points' stated probabilities against sampled frequencies.
  *
  * The reference for every probability is the hand-written table in
- * src/corpus.c (also written out in docs/corpus.md); the generator's output is
+ * src/train/corpus.c (also written out in docs/corpus.md); the generator's output is
  * only ever compared with those stated numbers, never with itself.
  */
 #include <ctype.h>

@@ -1,5 +1,5 @@
 /*
- * check_util.c - atomic files and the output-over-input check (src/util.h).
+ * check_util.c - atomic files and the output-over-input check (src/formats/files.h).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>

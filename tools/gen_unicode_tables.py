@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""gen_unicode_tables.py - writes src/unicode_tables.h, the three character
+"""gen_unicode_tables.py - writes src/formats/unicode_tables.h, the three character
 classes of GPT-2's pre-tokenizer pattern, from Debian's unicode-data package:
 
     \\p{L}  letters: general categories Lu Ll Lt Lm Lo      (UnicodeData.txt)
@@ -11,7 +11,7 @@ the `regex` module, whose \\s on str is White_Space (tiktoken's Rust regex
 agrees).  Python's `re` would add U+001C..U+001F, and JavaScript's \\s (so
 js-tiktoken) drops U+0085 and adds U+FEFF; docs/tokenizer.md lists this.
 
-Usage: python3 tools/gen_unicode_tables.py [UCD_DIR] > src/unicode_tables.h
+Usage: python3 tools/gen_unicode_tables.py [UCD_DIR] > src/formats/unicode_tables.h
 """
 import os
 import sys

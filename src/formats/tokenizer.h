@@ -8,7 +8,7 @@
  *
  *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  *
- * with the Unicode classes of src/unicode_tables.h (\s = White_Space, as in
+ * with the Unicode classes of src/formats/unicode_tables.h (\s = White_Space, as in
  * GPT-2's encoder.py, which uses the `regex` module, and tiktoken).  Text
  * need not be valid UTF-8: each byte that does not start a valid UTF-8
  * sequence counts as one character of the "other" class ([^\s\p{L}\p{N}]),

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """generate_ref.py - an independent reference for argen's generation loop.
 
-Written from the documentation (docs/generation.md, src/rng.h, src/sampler.h,
+Written from the documentation (docs/generation.md, src/core/rng.h, src/core/sampler.h,
 traces/schema.json), not from argen's C code.  The forward pass is
 gpt2_ref.py's (float64 numpy); on top of it:
 
@@ -67,7 +67,7 @@ M64 = 2 ** 64
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-# ---- PCG32 (src/rng.h, docs/generation.md) ----
+# ---- PCG32 (src/core/rng.h, docs/generation.md) ----
 
 class Pcg32:
     def __init__(self, seed, seq):

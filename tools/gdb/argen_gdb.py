@@ -29,7 +29,7 @@ Commands:  argen-tokens EXPR [N]   argen-logits [EXPR [N]]   argen-probs [SEL]
 Function:  $argen_tok(ID) -> the token's text.   Setting: set argen-top-n N.
 
 Numbers print as the shortest decimal that reads back as the same float32,
-the rule the JSON trace uses (src/json.c jw_float), so a value printed here
+the rule the JSON trace uses (src/formats/json.c jw_float), so a value printed here
 and the same value in the trace are the same string.
 """
 import json

@@ -8,7 +8,7 @@
  *   Attention; compare: Strategies; beam: Beam tree; score: Surprisal;
  *   Jacobi: Passes.  Keys: left/right step, space play, 1..9 views.
  *
- * The selection is redone here exactly as src/sampler.c does it (float32
+ * The selection is redone here exactly as src/core/sampler.c does it (float32
  * arithmetic through Math.fround, ties to the lower id), from the logits each
  * step stores in selection.logits_top: see recompute() and docs/viewer.md.
  */
@@ -100,7 +100,7 @@
              : (data.steps && data.steps.length && data.steps[0].beams !== undefined) ? "beam"
              : "generate";
 
-    /* ---- the selection, redone as src/sampler.c does it ---- */
+    /* ---- the selection, redone as src/core/sampler.c does it ---- */
 
     var f32 = Math.fround;
 
