@@ -280,7 +280,7 @@ static int write_corpus(const CorpusArgs *a) {
     AtomicFile af;
     Error err;
     double start = now_seconds();
-    Progress p = {start, start};
+    Progress p = {.start = start, .last = start};
     if (atomic_open(&af, a->out, &err) != 0) {
         fprintf(stderr, "argen corpus: %s\n", err.msg);
         return EXIT_FAIL;
@@ -303,7 +303,7 @@ static int write_corpus(const CorpusArgs *a) {
 }
 
 int cmd_corpus(int argc, char **argv) {
-    CorpusArgs a = {NULL, DEFAULT_BYTES, DEFAULT_SEED, 0, 0, 0, NULL, 0, 0, NULL};
+    CorpusArgs a = {.out = NULL, .bytes = DEFAULT_BYTES, .seed = DEFAULT_SEED, .context = NULL, .model = NULL};
     for (int i = 1; i < argc; i++)
         if (cli_is_help(argv[i])) { fputs(USAGE, stdout); return 0; }
     int rc = parse_args(argc, argv, &a);

@@ -278,7 +278,7 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "argen train: --out is --model: each checkpoint replaces %s once it is fully written\n", out);
 
     ProgressPrinter pp = {0};
-    TrainHooks hooks = {print_progress, &pp, &interrupted};
+    TrainHooks hooks = {.on_step = print_progress, .ctx = &pp, .stop = &interrupted};
     if (train_run(&m, ids, n, &a.cfg, out, have_tokenizer ? a.model : NULL, a.resume ? from : NULL, &hooks, &done,
                   &err) != 0)
         goto fail;

@@ -69,7 +69,7 @@ int cmd_train_tokenizer(int argc, char **argv) {
         free(text);
         return EXIT_FAIL;
     }
-    Progress p = {now_seconds()};
+    Progress p = {.start = now_seconds()};
     int n = bpe_train(text, len, (int)vocab, out, show_progress, &p, &err);
     free(text);
     fputc('\n', stderr);

@@ -57,7 +57,7 @@ static const char *prompted_token_bytes(void *ctx, int id, size_t *len) {
 }
 
 TokenText prompted_model_text(PromptedModel *pm) {
-    TokenText t = {prompted_token_bytes, pm};
+    TokenText t = {.bytes = prompted_token_bytes, .ctx = pm};
     return t;
 }
 

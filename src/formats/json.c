@@ -256,7 +256,7 @@ static int parse_value(Cursor *c, JsonValue *v, int depth) {
 }
 
 int json_parse(const char *text, size_t len, const char *what, JsonValue *out, Error *err) {
-    Cursor c = {text, len, 0, what, err};
+    Cursor c = {.s = text, .n = len, .i = 0, .what = what, .err = err};
     memset(out, 0, sizeof *out);
     if (parse_value(&c, out, 0)) { json_free(out); return -1; }
     skip_ws(&c);

@@ -552,7 +552,7 @@ static PairItem heap_pop(PairItem *heap, int *n) {
 
 static void push_pair(const Tokenizer *t, const int *id, PairItem *heap, int *n_heap, int left, int right) {
     const TokMerge *m = merge_find(t, id[left], id[right]);
-    if (m) { PairItem it = {m->rank, left, right}; heap_push(heap, n_heap, it); }
+    if (m) { PairItem it = {.rank = m->rank, .left = left, .right = right}; heap_push(heap, n_heap, it); }
 }
 
 /* Runs the merges over id/next/prev (each [n], n >= 1); heap has room for 3n. */
@@ -644,7 +644,7 @@ static int encode_piece(Tokenizer *t, const char *text, size_t start, size_t end
 
 int tokenizer_encode(Tokenizer *t, const char *text, size_t len, int allow_special, int **ids, int *n,
                      Error *err) {
-    IdList out = {NULL, 0, 0};
+    IdList out = {.ids = NULL, .n = 0, .cap = 0};
     int special = allow_special && t->eot_id >= 0;
     for (size_t pos = 0; pos < len;) {
         size_t cut = special ? tokenizer_find_eot(text, len, pos) : len;

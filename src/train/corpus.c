@@ -287,7 +287,7 @@ static Character animal_named(Story *s, const char *not_name) {
     put(&s->text, animal);
     put(&s->text, " named");
     put(&s->text, name);
-    Character c = {name, pronouns_of(name)};
+    Character c = {.name = name, .pro = pronouns_of(name)};
     return c;
 }
 

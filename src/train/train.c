@@ -1094,7 +1094,7 @@ int train_run(GPT2 *m, const int *tokens, size_t n, const TrainConfig *cfg, cons
         p.elapsed_s = now_seconds() - t0;
         p.tokens_per_s = (double)(step - first) * cfg->batch * cfg->seq / (train_time > 0 ? train_time : 1e-9);
         p.left_s = p.elapsed_s / (double)(step - first) * (double)(cfg->steps - step);
-        LogRow row = {step, lr, loss, p.val_loss, p.tokens_per_s};
+        LogRow row = {.step = step, .lr = lr, .loss = loss, .val_loss = p.val_loss, .tokens_per_s = p.tokens_per_s};
         if (log_append(&log, &row, err) != 0) goto done;
         if (last || stop || (cfg->checkpoint_every > 0 && step % cfg->checkpoint_every == 0)) {
             if (checkpoint_save(dir, m, &opt, &rng, &log, &rec, tokenizer_dir, err) != 0) goto done;
