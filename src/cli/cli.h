@@ -1,8 +1,8 @@
 /*
  * cli.h - the command line: the table of commands and option helpers.
  *
- * Every command is `int cmd_NAME(int argc, char **argv)` in src/cmd_NAME.c;
- * argv[0] is the command's name.  Bad options print one line
+ * Every command is `int cmd_NAME(int argc, char **argv)` in src/cli/cmd_NAME.c,
+ * listed in the table in main.c; argv[0] is the command's name.  Bad options print one line
  * "argen CMD: --OPTION: expected ..., got '...'" and return EXIT_USAGE.
  */
 #ifndef ARGEN_CLI_H
@@ -18,6 +18,22 @@
 #define EXIT_SIGINT 130  /* stopped by Ctrl-C (128 + SIGINT, as a shell reports it) */
 #define CLI_SEED_MAX 9007199254740992L  /* 2^53: the largest seed a JSON number (a double) holds exactly */
 #define EXIT_SIGPIPE 141 /* stopped because the reader of stdout went away (128 + SIGPIPE) */
+
+/* The commands (src/cli/cmd_NAME.c). */
+int cmd_generate(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_logits(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_detokenize(int argc, char **argv);
+int cmd_train_tokenizer(int argc, char **argv);
+int cmd_corpus(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_view(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* The value after option argv[*i]; advances *i.  Prints an error and returns
  * NULL when it is missing. */
