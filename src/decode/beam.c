@@ -3,7 +3,12 @@
  *
  * Each step extends every live beam by every token, scores each extension by
  * the beam's sum of log-probabilities plus the token's, and keeps the 2N best
- * extensions (ties: lower beam slot, then lower token id).  An extension that
+ * extensions (ties: lower beam slot, then lower token id).  As in Hugging
+ * Face's beam search, the logits processors (the repetition penalty) run on
+ * the log-probabilities, after log-softmax, with no renormalisation: a seen
+ * token's log p (<= 0) is multiplied by R, and the sums add these processed
+ * scores.  Temperature and the truncations are sampling warpers: beam search
+ * (do_sample=False) does not use them.  An extension that
  * ends in eos_token_id (and ranks among the first N) becomes a finished
  * hypothesis; the first N others become the next live beams.  A hypothesis
  * is scored sum_logprob / n_generated^length_penalty (the eos token counts
@@ -50,9 +55,9 @@ typedef struct {
     double *done_score;       /* [N] */
     int n_done;
     float *logits;            /* [V] */
-    float *logp;              /* [N, V] log-softmax per slot */
-    unsigned char *seen;      /* [V] */
-    float *penalized;         /* [V] */
+    float *logp;              /* [N, V] per slot: log-softmax, then the processors */
+    unsigned char *seen;      /* [V] 1 for tokens in the beam's sequence */
+    float *raw_logp;          /* [V] one beam's log-softmax before the repetition penalty */
     Candidate *cand;          /* [2N] best extensions, best first */
     int *parent_slot;         /* [N] next[j]'s parent slot */
     int *child_slot;          /* [N] the slot next[j] was placed in */
@@ -75,7 +80,7 @@ static void work_free(BeamWork *w) {
     }
     free(w->live); free(w->next); free(w->done);
     free(w->live_on); free(w->next_on); free(w->done_score);
-    free(w->logits); free(w->logp); free(w->seen); free(w->penalized);
+    free(w->logits); free(w->logp); free(w->seen); free(w->raw_logp);
     free(w->cand); free(w->parent_slot); free(w->child_slot); free(w->trace_index);
 }
 
@@ -91,13 +96,13 @@ static int work_init(BeamWork *w, int N, int V, int max_len, int max_new, Error 
     w->logits = malloc((size_t)V * sizeof *w->logits);
     w->logp = malloc((size_t)N * (size_t)V * sizeof *w->logp);
     w->seen = malloc((size_t)V);
-    w->penalized = malloc((size_t)V * sizeof *w->penalized);
+    w->raw_logp = malloc((size_t)V * sizeof *w->raw_logp);
     w->cand = malloc((size_t)(2 * N) * sizeof *w->cand);
     w->parent_slot = malloc((size_t)N * sizeof *w->parent_slot);
     w->child_slot = malloc((size_t)N * sizeof *w->child_slot);
     w->trace_index = malloc((size_t)N * sizeof *w->trace_index);
     int bad = !w->live || !w->next || !w->done || !w->live_on || !w->next_on || !w->done_score ||
-              !w->logits || !w->logp || !w->seen || !w->penalized || !w->cand || !w->parent_slot ||
+              !w->logits || !w->logp || !w->seen || !w->raw_logp || !w->cand || !w->parent_slot ||
               !w->child_slot || !w->trace_index;
     for (int i = 0; !bad && i < N; i++)
         bad = beam_alloc(&w->live[i], max_len, max_new) || beam_alloc(&w->next[i], max_len, max_new) ||
@@ -119,21 +124,24 @@ static void beam_copy(Beam *dst, const Beam *src, int n_prompt) {
 
 /* ---- the stages of one beam step ---- */
 
-/* logp[slot] = log_softmax(penalized logits) of every live beam. */
+/* logp[slot] = the processed log-probabilities of every live beam, in
+ * Hugging Face's order: log_softmax(logits) first, then the repetition
+ * penalty on those log-probabilities (log p <= 0, so a seen token's log p is
+ * multiplied by R), not renormalised. */
 static int score_live_beams(BeamWork *w, const BeamModel *bm, const BeamOptions *opt, int step, Error *err) {
     for (int b = 0; b < w->N; b++) {
         if (!w->live_on[b]) continue;
         if (bm->next_logits(bm->ctx, b, w->live[b].ids, w->live[b].n, w->logits, err) != 0) return -1;
         if (check_logits_finite(w->logits, w->V, "step", step, err) != 0) return -1;
-        const float *x = w->logits;
-        if (opt->repetition_penalty != 1.0f) {
-            mark_context_tokens(w->seen, w->live[b].ids, w->live[b].n, w->V);
-            apply_repetition_penalty(w->penalized, w->logits, w->seen, opt->repetition_penalty, w->V);
-            x = w->penalized;
-        }
         float *lp = w->logp + (size_t)b * (size_t)w->V;
-        double log_z = softmax(NULL, x, w->V, NULL);                 /* log Z of the beam's logits */
-        for (int v = 0; v < w->V; v++) lp[v] = (float)((double)x[v] - log_z);   /* log p = x - log Z */
+        int penalize = opt->repetition_penalty != 1.0f;
+        float *raw = penalize ? w->raw_logp : lp;
+        double log_z = softmax(NULL, w->logits, w->V, NULL);         /* log Z of the beam's logits */
+        for (int v = 0; v < w->V; v++) raw[v] = (float)((double)w->logits[v] - log_z);   /* log p = x - log Z */
+        if (penalize) {
+            mark_context_tokens(w->seen, w->live[b].ids, w->live[b].n, w->V);
+            apply_repetition_penalty(lp, raw, w->seen, opt->repetition_penalty, w->V);   /* [V] -> [V] */
+        }
     }
     return 0;
 }

@@ -28,7 +28,8 @@ const char *beam_fate_name(BeamCandidateFate f);   /* "kept", "finished", "prune
 typedef struct {
     int parent;                     /* index of the extended beam in the previous step's list (-1: the prompt) */
     int token;
-    float logprob;                  /* log p(token | that beam) */
+    float logprob;                  /* log p(token | that beam), after the repetition penalty
+                                     * (Hugging Face's processed score: not renormalised) */
     double sum_logprob;             /* the beam's sum + logprob: what the candidates are ranked by */
     double score;                   /* sum_logprob / n_generated^length_penalty, as a hypothesis */
     BeamCandidateFate fate;
@@ -64,7 +65,7 @@ typedef struct {
     int *ids;                /* [n] prompt + generated */
     int n;
     int n_generated;
-    float *logprobs;         /* [n_generated] log p of each generated token */
+    float *logprobs;         /* [n_generated] log p of each generated token (after the penalty) */
     double sum_logprob;
     double score;            /* sum_logprob / n_generated^length_penalty (HF's BeamHypotheses) */
     StopReason stop;
@@ -78,7 +79,7 @@ typedef struct {
 typedef struct {
     int beams;
     float length_penalty;
-    float repetition_penalty;
+    float repetition_penalty; /* on log-probabilities, after log-softmax, as HF's beam search; 1 = off */
     int max_new_tokens;
     int max_len;             /* context window: sequences never grow past it */
     const volatile sig_atomic_t *interrupt;  /* NULL, or a flag checked after each step: non-zero finishes the live beams as "interrupted" */
