@@ -40,22 +40,22 @@ static void name_score(char *out, size_t n, const RenderOptions *o) { (void)o; s
 static void name_jacobi(char *out, size_t n, const RenderOptions *o) { (void)o; snprintf(out, n, "jacobi.dot"); }
 
 static const DiagramKind kinds[] = {
-    {"step", "one step of the loop: forward -> logits -> softmax -> selection -> append, with its values", 5,
-     has_sampling_steps, name_step, write_step_diagram},
+    {"step", "one step: context -> logits -> probabilities -> the cut -> the draw -> the appended token", 5,
+     has_sampling_steps, name_step, write_step_diagram, write_explain_slide, 1},
     {"probs", "the probability table of a step: top-N, bars, the cut-off, the chosen token", 10,
-     has_sampling_steps, name_probs, write_probs_diagram},
-    {"attention", "attention of one layer and head: tokens as two columns, edges weighted", 10,
-     has_sampling_steps, name_attention, write_attention_diagram},
-    {"heatmap", "attention of every layer x head for the last query, as a heatmap", 10,
-     has_sampling_steps, name_heatmap, write_heatmap_diagram},
+     has_sampling_steps, name_probs, write_probs_diagram, write_probs_slide, 1},
+    {"attention", "attention of one layer and head (slide: the query x key matrix, causal mask greyed)", 10,
+     has_sampling_steps, name_attention, write_attention_diagram, write_matrix_slide, 1},
+    {"heatmap", "attention of every layer x head for the last query, as a heatmap with its colour bar", 10,
+     has_sampling_steps, name_heatmap, write_heatmap_diagram, write_heatmap_slide, 1},
     {"tree", "the generation tree: prompt as root, alternatives per step, the path taken in bold (beams too)", 4,
-     has_tree, name_tree, write_tree_diagram},
-    {"compare", "argen compare's strategies as parallel chains, divergence marked", 10,
-     is_compare, name_compare, write_compare_diagram},
+     has_tree, name_tree, write_tree_diagram, NULL, 0},
+    {"compare", "argen compare's strategies as parallel chains, aligned by text, divergence marked", 10,
+     is_compare, name_compare, write_compare_diagram, NULL, 0},
     {"score", "a score trace: the text coloured by surprisal, p / rank / entropy per token, loss and perplexity", 10,
-     is_score, name_score, write_score_diagram},
+     is_score, name_score, write_score_diagram, NULL, 0},
     {"jacobi", "a Jacobi trace: per block, the guess after every pass; fixed, correct and changed cells", 10,
-     has_jacobi, name_jacobi, write_jacobi_diagram},
+     has_jacobi, name_jacobi, write_jacobi_diagram, NULL, 0},
 };
 
 const DiagramKind *diagram_kinds(size_t *n) {
@@ -69,6 +69,29 @@ const DiagramKind *diagram_kind_find(const char *name) {
     return NULL;
 }
 
+/* ---- choosing a step and a head ---- */
+
+size_t render_branch_step(const TraceDoc *doc) {
+    size_t best = 0;
+    for (size_t i = 1; i < doc->n_steps; i++)
+        if (doc->steps[i].entropy_bits > doc->steps[best].entropy_bits) best = i;
+    return best;
+}
+
+size_t render_best_head(const TraceDoc *doc, size_t step, size_t layer) {
+    const TracedStep *s = &doc->steps[step];
+    if (layer >= s->n_layers || s->n_query == 0) return 0;
+    const TracedLayer *L = &s->layers[layer];
+    size_t best = 0;
+    double best_w = -1;
+    for (size_t h = 0; h < L->n_head; h++) {
+        const double *row = L->attention + (h * L->n_query + (L->n_query - 1)) * L->n_key;
+        for (size_t k = 0; k < L->n_key; k++)
+            if (row[k] > best_w) { best_w = row[k]; best = h; }   /* NaN (masked) never compares greater */
+    }
+    return best;
+}
+
 /* ---- writing ---- */
 
 int render_dot_file(const DiagramKind *k, const TraceDoc *doc, const RenderOptions *o, const char *dir,
@@ -77,7 +100,8 @@ int render_dot_file(const DiagramKind *k, const TraceDoc *doc, const RenderOptio
     AtomicFile af;
     k->file_name(name, sizeof name, o);
     if (path_join(path, path_n, dir, name, err) != 0 || atomic_open(&af, path, err) != 0) return -1;
-    k->write(af.f, doc, o);
+    if (o->slide && k->write_slide) k->write_slide(af.f, doc, o);
+    else k->write(af.f, doc, o);
     return atomic_commit(&af, err);
 }
 
@@ -132,4 +156,74 @@ int render_run_dot(const char *dot_program, const char *format, const char *dot_
         return error_set(err, "%s: cannot rename into place: %s", out, strerror(saved));
     }
     return 0;
+}
+
+/* ---- the animation of a run ---- */
+
+/* Runs argv and renames tmp to out on success; names the tool on failure. */
+static int run_into(char *const argv[], const char *tmp, const char *out, Error *err) {
+    int rc = run_program(argv);
+    if (rc != 0) {
+        remove(tmp);
+        if (rc < 0) return error_set(err, "%s: cannot run %s: %s", out, argv[0], strerror(errno));
+        return error_set(err, "%s: %s failed (exit status %d)", out, argv[0], rc);
+    }
+    if (rename(tmp, out) != 0) {
+        int saved = errno;
+        remove(tmp);
+        return error_set(err, "%s: cannot rename into place: %s", out, strerror(saved));
+    }
+    return 0;
+}
+
+/* Frame paths FRAME.ext as argv entries from argv[at]; returns the next free index or -1. */
+static int add_frames(char **argv, size_t at, char *const *frame_bases, size_t n, const char *ext, char *store,
+                      size_t store_n) {
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        int k = snprintf(store + used, store_n - used, "%s.%s", frame_bases[i], ext);
+        if (k < 0 || (size_t)k >= store_n - used) return -1;
+        argv[at++] = store + used;
+        used += (size_t)k + 1;
+    }
+    return (int)at;
+}
+
+int render_animate(const char *gifsicle, const char *qpdf, const char *out_base, char *const *frame_bases,
+                   size_t n_frames, Error *err) {
+    enum { MAX_FRAMES = 1024 };
+    char out[4096], tmp[4200], prog[4096];
+    static const size_t store_n = MAX_FRAMES * 256;
+    if (n_frames == 0 || n_frames > MAX_FRAMES) return error_set(err, "%s: expected 1 to %d frames", out_base, MAX_FRAMES);
+    char **argv = malloc((n_frames + 16) * sizeof *argv);
+    char *store = malloc(store_n);
+    int rc = -1, at;
+    if (!argv || !store) { error_set(err, "%s: out of memory", out_base); goto done; }
+    /* GIF: 1.5 s a frame, looping; a smaller frame clears what the larger one before it left. */
+    snprintf(out, sizeof out, "%s.gif", out_base);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid());
+    snprintf(prog, sizeof prog, "%s", gifsicle);
+    char *gif_opts[] = {prog, "--no-warnings", "--loop", "--delay", "150", "--disposal", "background", "-o", tmp};
+    memcpy(argv, gif_opts, sizeof gif_opts);
+    at = add_frames(argv, sizeof gif_opts / sizeof gif_opts[0], frame_bases, n_frames, "gif", store, store_n);
+    if (at < 0) { error_set(err, "%s: frame paths too long", out); goto done; }
+    argv[at] = NULL;
+    if (run_into(argv, tmp, out, err) != 0) goto done;
+    /* PDF: one page per frame, in order. */
+    snprintf(out, sizeof out, "%s.pdf", out_base);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid());
+    snprintf(prog, sizeof prog, "%s", qpdf);
+    char *pdf_opts[] = {prog, "--deterministic-id", "--empty", "--pages"};
+    memcpy(argv, pdf_opts, sizeof pdf_opts);
+    at = add_frames(argv, sizeof pdf_opts / sizeof pdf_opts[0], frame_bases, n_frames, "pdf", store, store_n);
+    if (at < 0) { error_set(err, "%s: frame paths too long", out); goto done; }
+    argv[at++] = "--";
+    argv[at++] = tmp;
+    argv[at] = NULL;
+    if (run_into(argv, tmp, out, err) != 0) goto done;
+    rc = 0;
+done:
+    free(argv);
+    free(store);
+    return rc;
 }

@@ -28,6 +28,8 @@ typedef struct {
     size_t layer;       /* attention: the layer */
     size_t head;        /* attention: the head */
     size_t top;         /* rows of the probability table, alternatives per tree step */
+    int slide;          /* 1: the 16:9 slide layout (fits 1920x1080 at 1:1, text >= 18 pt);
+                         * 0: the detailed reference layout */
 } RenderOptions;
 
 typedef struct {
@@ -38,8 +40,11 @@ typedef struct {
     int (*applies)(const TraceDoc *doc);
     /* The file name (no folder) for these options: "probs-3.dot". */
     void (*file_name)(char *out, size_t n, const RenderOptions *o);
-    /* Writes the whole DOT graph to f. */
+    /* Writes the whole DOT graph to f (the detailed layout). */
     void (*write)(FILE *f, const TraceDoc *doc, const RenderOptions *o);
+    /* The slide layout's writer; NULL: `write` draws both, reading o->slide. */
+    void (*write_slide)(FILE *f, const TraceDoc *doc, const RenderOptions *o);
+    int per_step;       /* 1: one picture per step (--step A..B and all draw several) */
 } DiagramKind;
 
 /* The table of diagram kinds, in the order `--kind all` draws them. */
@@ -69,6 +74,32 @@ void write_compare_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o)
 void write_score_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o);    /* render_variants.c */
 void write_jacobi_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o);   /* render_variants.c */
 
+/* The slide layouts (render_slide.c). */
+void write_explain_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o);    /* step: one step explained */
+void write_probs_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o);      /* probs: the short table */
+void write_matrix_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o);     /* attention: query x key */
+void write_heatmap_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o);    /* heatmap with colour bar */
+
+/* The weight row [*n_key] of query position q at layer/head, from the latest
+ * step <= upto that recorded it (attention is causal, so a row never changes
+ * once computed); NULL when no step did (render_attention.c). */
+const double *render_attention_row(const TraceDoc *doc, size_t upto, size_t layer, size_t head, int q, size_t *n_key);
+
+/* The step `--step branch` means: the step whose choice was least certain
+ * (highest entropy of the distribution sampled from; the earliest on a tie).
+ * 0 for a document without sampling steps. */
+size_t render_branch_step(const TraceDoc *doc);
+
+/* The head of `layer` at `step` whose attention for the step's last query is
+ * most concentrated (the largest single weight; the lowest head on a tie). */
+size_t render_best_head(const TraceDoc *doc, size_t step, size_t layer);
+
+/* Animation of a run: frames (pictures of one kind, one per step) joined
+ * into OUT.gif with gifsicle and OUT.pdf with qpdf, each from frame files
+ * FRAME.gif / FRAME.pdf written beside them by dot.  Fails naming the tool. */
+int render_animate(const char *gifsicle, const char *qpdf, const char *out_base, char *const *frame_bases,
+                   size_t n_frames, Error *err);
+
 /* ---- shared by the diagram writers ---- */
 
 /* Token bytes as HTML-like label text into out (always NUL-terminated):
@@ -89,6 +120,14 @@ void text_html(char *out, size_t n, const char *s);
  * significant digits, logits and norms with 4 as well ("%.4g"). */
 void fmt_num(char *out, size_t n, double x);
 
+/* A probability as a percentage to the precision that matters: "99.98 %",
+ * "12.3 %", "0.42 %", "< 0.01 %" for a tiny non-zero value, "0 %", "100 %"
+ * only for exactly 1.  A value just under 1 never rounds up to 100 %. */
+void fmt_percent(char *out, size_t n, double p);
+
+/* The smallest text size of a layout: 18 pt on a slide, 12 in the detail. */
+int small_font(const RenderOptions *o);
+
 /* The Okabe-Ito palette (colour-blind safe) and a viridis ramp. */
 #define COLOR_ORANGE "#E69F00"
 #define COLOR_SKY "#56B4E9"
@@ -107,6 +146,11 @@ int viridis_text_dark(double x);
 
 /* The graph preamble every diagram shares: fonts sized for a projector. */
 void dot_begin(FILE *f, const char *name, const char *rankdir);
+/* The same for the slide layout: 96 dpi, the 16:9 page of 1920x1080 pixels
+ * as an upper bound, 18 pt for nodes and edges. */
+void dot_begin_slide(FILE *f, const char *name, const char *rankdir);
+/* dot_begin or dot_begin_slide, as o says. */
+void dot_begin_for(FILE *f, const char *name, const char *rankdir, const RenderOptions *o);
 void dot_end(FILE *f);
 
 #endif

@@ -25,8 +25,8 @@
 
 /* The weight row [key_count] of query position q at `layer`/`head`, from the
  * latest step <= upto that recorded it; NULL when none did. */
-static const double *attention_row(const TraceDoc *doc, size_t upto, size_t layer, size_t head, int q,
-                                   size_t *n_key) {
+const double *render_attention_row(const TraceDoc *doc, size_t upto, size_t layer, size_t head, int q,
+                                 size_t *n_key) {
     for (size_t s = upto + 1; s-- > 0;) {
         const TracedStep *st = &doc->steps[s];
         if (layer >= st->n_layers) continue;
@@ -90,7 +90,7 @@ void write_attention_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *
             s->step, o->layer, o->head, from > 0 ? "; earlier positions not drawn" : "");
     for (int p = from; p < n; p++) {
         size_t nk;
-        int recorded = attention_row(doc, o->step, o->layer, o->head, p, &nk) != NULL;
+        int recorded = render_attention_row(doc, o->step, o->layer, o->head, p, &nk) != NULL;
         token_node(f, 'k', p, &s->context[p], 1, 0);
         token_node(f, 'q', p, &s->context[p], recorded, p == current);
     }
@@ -100,7 +100,7 @@ void write_attention_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *
     for (int p = from; p < n; p++) fprintf(f, "  k%d -> q%d [style=invis, weight=100];\n", p, p);
     for (int q = from; q < n; q++) {
         size_t nk = 0;
-        const double *row = attention_row(doc, o->step, o->layer, o->head, q, &nk);
+        const double *row = render_attention_row(doc, o->step, o->layer, o->head, q, &nk);
         if (row) query_edges(f, row, nk, q, from, q == current);
     }
     dot_end(f);

@@ -86,6 +86,20 @@ void fmt_num(char *out, size_t n, double x) {
     else snprintf(out, n, "%.4g", x);
 }
 
+void fmt_percent(char *out, size_t n, double p) {
+    double x = 100 * p;
+    if (isnan(p)) snprintf(out, n, "&#8212;");
+    else if (p >= 1) snprintf(out, n, "100 %%");
+    else if (p <= 0) snprintf(out, n, "0 %%");
+    else if (x < 0.01) snprintf(out, n, "&lt; 0.01 %%");
+    else if (x >= 99.995) snprintf(out, n, "&gt; 99.99 %%");   /* never "100 %" for what is not certain */
+    else if (x >= 99.95) snprintf(out, n, "%.2f %%", x);
+    else if (x >= 1) snprintf(out, n, "%.1f %%", x);
+    else snprintf(out, n, "%.2f %%", x);
+}
+
+int small_font(const RenderOptions *o) { return o && o->slide ? 18 : 12; }
+
 /* viridis at 0, 0.1, ..., 1 (matplotlib's table, rounded to 8 bits). */
 static const unsigned char viridis_stops[11][3] = {
     {0x44, 0x01, 0x54}, {0x48, 0x24, 0x75}, {0x41, 0x44, 0x87}, {0x35, 0x5F, 0x8D}, {0x2A, 0x78, 0x8E}, {0x21, 0x91, 0x8C},
@@ -111,6 +125,20 @@ void dot_begin(FILE *f, const char *name, const char *rankdir) {
                "ranksep=0.55, rankdir=%s, labelloc=t];\n", rankdir);
     fprintf(f, "  node [fontname=\"DejaVu Sans\", fontsize=18, shape=plain];\n");
     fprintf(f, "  edge [fontname=\"DejaVu Sans\", fontsize=16, color=\"#555555\", arrowsize=0.8];\n");
+}
+
+void dot_begin_slide(FILE *f, const char *name, const char *rankdir) {
+    fprintf(f, "digraph %s {\n", name);
+    /* 96 dpi: 1920x1080 pixels are 20 x 11.25 inches; a picture that fits is drawn at 1:1. */
+    fprintf(f, "  graph [fontname=\"DejaVu Sans\", fontsize=24, bgcolor=\"white\", pad=0.25, nodesep=0.3, "
+               "ranksep=0.45, rankdir=%s, labelloc=t, dpi=96, size=\"20,11.25\"];\n", rankdir);
+    fprintf(f, "  node [fontname=\"DejaVu Sans\", fontsize=20, shape=plain];\n");
+    fprintf(f, "  edge [fontname=\"DejaVu Sans\", fontsize=18, color=\"#555555\", arrowsize=0.8];\n");
+}
+
+void dot_begin_for(FILE *f, const char *name, const char *rankdir, const RenderOptions *o) {
+    if (o && o->slide) dot_begin_slide(f, name, rankdir);
+    else dot_begin(f, name, rankdir);
 }
 
 void dot_end(FILE *f) { fprintf(f, "}\n"); }
