@@ -28,7 +28,7 @@ expect_usage() {
     fi
 }
 expect_usage --top-k --ids 1,2 --strategy top-k --top-k 0
-expect_usage --top-k --ids 1,2 --strategy top-k --top-k 50258
+expect_usage --top-k --ids 1,2 --strategy top-k --top-k 2147483648
 expect_usage --top-p --ids 1,2 --top-p 0
 expect_usage --top-p --ids 1,2 --top-p 1.5
 expect_usage --temperature --ids 1,2 --temperature -1

@@ -96,6 +96,9 @@ static void jt_write_settings(JsonWriter *w, const RunInfo *info) {
     jw_key(w, "strategy"); jw_string(w, strategy_name(s->strategy));
     jw_key(w, "temperature"); jw_float(w, s->temperature);
     jw_key(w, "top_k"); jw_int(w, s->top_k);
+    if (s->top_k > info->config->vocab_size) {   /* a K past V keeps every token (HF clamps it too) */
+        jw_key(w, "top_k_clamped_to"); jw_int(w, info->config->vocab_size);
+    }
     jw_key(w, "top_p"); jw_float(w, s->top_p);
     jw_key(w, "min_p"); jw_float(w, s->min_p);
     jw_key(w, "repetition_penalty"); jw_float(w, s->repetition_penalty);
