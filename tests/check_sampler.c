@@ -101,6 +101,31 @@ START_TEST(test_top_p_smallest_prefix) {
 }
 END_TEST
 
+START_TEST(test_top_p_boundary_in_a_tie) {
+    /* logits 1 0 0 0 -1: p = e/Z, 1/Z, 1/Z, 1/Z, e^-1/Z with Z = e + 3 + e^-1
+     * = 6.0861613: .4466 .1643 .1643 .1643 .0604.  top-p .5: the mass before
+     * rank 1 is .4466 < .5 (kept), before rank 2 .6110 (cut): the boundary
+     * falls inside the tie of ids 1, 2, 3, and the lower id, 1, is kept. */
+    Selection sel;
+    ck_assert_int_eq(selection_init(&sel, 5, NULL), 0);
+    float x[5] = {1, 0, 0, 0, -1};
+    SamplerSettings cfg;
+    sampler_defaults(&cfg, STRATEGY_TOP_P);
+    cfg.top_p = 0.5f;
+    int ids[1] = {0};
+    ck_assert_int_eq(sampler_select(&sel, &cfg, x, ids, 0, 0.99f, 0), 1);   /* the last kept slice */
+    ck_assert_int_eq(sel.n_top_p, 2);
+    ck_assert_int_eq(sel.order[0], 0);
+    ck_assert_int_eq(sel.order[1], 1);
+    /* top-k 2 with the boundary in the same tie: ids 0 and 1 too */
+    sampler_defaults(&cfg, STRATEGY_TOP_K);
+    cfg.top_k = 2;
+    ck_assert_int_eq(sampler_select(&sel, &cfg, x, ids, 0, 0.99f, 0), 1);
+    ck_assert_int_eq(sel.n_top_k, 2);
+    selection_free(&sel);
+}
+END_TEST
+
 START_TEST(test_min_p) {
     /* threshold = min_p * 0.5: 0.2 -> 0.1 keeps .5 .3 .15; 0.61 -> 0.305 keeps .5 only */
     double p[4] = {0.5, 0.3, 0.15, 0.05};
@@ -308,6 +333,7 @@ static Suite *sampler_suite(void) {
     tcase_add_test(core, test_radix_sort_matches_comparison_sort);
     tcase_add_test(core, test_top_k_exactly_k);
     tcase_add_test(core, test_top_p_smallest_prefix);
+    tcase_add_test(core, test_top_p_boundary_in_a_tie);
     tcase_add_test(core, test_min_p);
     tcase_add_test(core, test_repetition_penalty);
     tcase_add_test(core, test_pick_slices);
