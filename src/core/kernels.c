@@ -50,10 +50,10 @@ void layernorm(float *out, float *mean, float *rstd, const float *x,
  * rows in order (the decode case: memory-bound, so read each byte once). */
 static void matvec_accumulate(float *restrict y, const float *restrict x, const float *restrict w,
                               int in, int out_dim, int o0, int o1) {
-    for (int i = 0; i < in; i++) {
+    for (int i = 0; i < in; i++) {            /* weight row i, in order */
         const float *wi = w + (size_t)i * out_dim;
         float xi = x[i];
-        for (int o = o0; o < o1; o++) y[o] += xi * wi[o];
+        for (int o = o0; o < o1; o++) y[o] += xi * wi[o];   /* this row's term of every output */
     }
 }
 
@@ -66,8 +66,10 @@ static void matvec_accumulate(float *restrict y, const float *restrict x, const 
 static void matmul_tile(float *restrict out, const float *restrict x, const float *restrict w,
                         int in, int out_dim, int t0, int o0) {
     float acc[TILE_T][TILE_O];
+    /* Load the tile's running sums (the biases). */
     for (int t = 0; t < TILE_T; t++)
         for (int o = 0; o < TILE_O; o++) acc[t][o] = out[(size_t)(t0 + t) * out_dim + o0 + o];
+    /* Add row i's term to every sum of the tile, i in order. */
     for (int i = 0; i < in; i++) {
         const float *wi = w + (size_t)i * out_dim + o0;
         for (int t = 0; t < TILE_T; t++) {
@@ -75,6 +77,7 @@ static void matmul_tile(float *restrict out, const float *restrict x, const floa
             for (int o = 0; o < TILE_O; o++) acc[t][o] += xv * wi[o];
         }
     }
+    /* Store the finished sums. */
     for (int t = 0; t < TILE_T; t++)
         for (int o = 0; o < TILE_O; o++) out[(size_t)(t0 + t) * out_dim + o0 + o] = acc[t][o];
 }
@@ -91,8 +94,19 @@ static int strip_width(int out_dim) {
     return ((out_dim + strips - 1) / strips + 15) / 16 * 16;
 }
 
+void matmul_reference(float *out, const float *x, const float *w, const float *bias,
+                      int T, int in, int out_dim) {
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < out_dim; o++) {
+            float sum = bias ? bias[o] : 0.0f;
+            for (int i = 0; i < in; i++) sum += x[(size_t)t * in + i] * w[(size_t)i * out_dim + o];
+            out[(size_t)t * out_dim + o] = sum;
+        }
+}
+
 void matmul(float *restrict out, const float *restrict x, const float *restrict w, const float *restrict bias,
             int T, int in, int out_dim) {
+    /* Every sum starts at its bias. */
     for (int t = 0; t < T; t++)
         for (int o = 0; o < out_dim; o++) out[(size_t)t * out_dim + o] = bias ? bias[o] : 0.0f;
     int t_tiled = T - T % TILE_T, o_tiled = out_dim - out_dim % TILE_O;

@@ -4,6 +4,9 @@
  * Outputs first, then inputs, then weights, then sizes.  No I/O, no
  * allocation, no tracing.  Every sum runs in a fixed order, so the same
  * inputs give the same bits in every build and at every thread count.
+ *
+ * Shapes: T tokens in a call, C = n_embd, H = n_head, hs = C / H,
+ * V = vocab_size, in / out_dim a matmul's widths, n_ctx the KV cache's positions.
  */
 #ifndef ARGEN_KERNELS_H
 #define ARGEN_KERNELS_H
@@ -17,9 +20,16 @@ void embed(float *out, const int *tokens, const float *wte, const float *wpe, in
 void layernorm(float *out, float *mean, float *rstd, const float *x,
                const float *weight, const float *bias, int T, int C, float eps);
 
-/* out = x @ w + bias, w laid out [in, out] (Conv1D).   [T, in] -> [T, out]
- * Each output accumulates over i = 0..in-1 in order, whatever T is: decoding
- * one token and prefilling many give the same bits. bias may be NULL. */
+/* What matmul computes, in the order it computes it (the plain reference):
+ *   out[t][o] = bias[o]  (0 when bias is NULL)
+ *   out[t][o] += x[t][i] * w[i][o]   for i = 0, 1, ..., in-1, one rounding each
+ * w laid out [in, out] (Conv1D).   [T, in] -> [T, out] */
+void matmul_reference(float *out, const float *x, const float *w, const float *bias,
+                      int T, int in, int out_dim);
+
+/* The same sums in the same order as matmul_reference, so the same bits, but
+ * read at memory speed (see kernels.c).  Decoding one token and prefilling many
+ * give the same bits. bias may be NULL. */
 void matmul(float *restrict out, const float *restrict x, const float *restrict w, const float *restrict bias,
             int T, int in, int out_dim);
 
