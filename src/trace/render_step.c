@@ -62,6 +62,9 @@ static void token_strip(FILE *f, const TracedToken *toks, size_t n, int mark) {
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
+/* Greedy takes the argmax: its diagrams show no cut rule and no draw. */
+static int greedy(const TracedStep *s) { return strcmp(s->strategy, "greedy") == 0; }
+
 /* ---- the step diagram: one box per stage ---- */
 
 static void stage_context(FILE *f, const TracedStep *s) {
@@ -85,7 +88,7 @@ static void stage_forward(FILE *f, const TracedStep *s) {
     box_row_num(f, "&#8214;embedding&#8214;", s->embed_norm);
     for (size_t l = 0; l < s->n_layers; l++) {
         char name[64];
-        snprintf(name, sizeof name, "&#8214;residual&#8214; after block %d", s->layers[l].layer);
+        snprintf(name, sizeof name, "&#8214;residual&#8214; after block %d (last position)", s->layers[l].layer);
         box_row_num(f, name, s->layers[l].residual_norm);
     }
     box_row_num(f, "&#8214;ln_f output&#8214;", s->final_hidden_norm);
@@ -114,7 +117,7 @@ static void stage_softmax(FILE *f, const TracedStep *s, size_t rows) {
         box_row(f, t, v);
     }
     box_row_num(f, "entropy (bits)", s->entropy_bits);
-    box_row_num(f, "effective candidates", s->effective_candidates);
+    box_row_num(f, "perplexity 2^entropy", s->effective_candidates);
     box_end(f);
 }
 
@@ -123,6 +126,14 @@ static void stage_selection(FILE *f, const TracedStep *s) {
     text_html(v, sizeof v, s->strategy);
     snprintf(title, sizeof title, "selection: %s", v);
     box_begin(f, "selection", title, COLOR_PURPLE);
+    if (strcmp(s->strategy, "greedy") == 0) {   /* greedy takes the argmax: nothing is cut, nothing drawn */
+        token_html(t, sizeof t, &s->chosen);
+        snprintf(v, sizeof v, "<B>%s</B> (the argmax)", t);
+        box_row(f, "chosen", v);
+        box_row_num(f, "probability", s->chosen_probability);
+        box_end(f);
+        return;
+    }
     snprintf(v, sizeof v, "%d", s->n_kept);
     box_row(f, "candidates kept", v);
     box_row_num(f, "kept mass", s->kept_mass);
@@ -201,18 +212,27 @@ static void probs_header(FILE *f, const TracedStep *s) {
     fmt_num(T, sizeof T, s->temperature);
     fmt_num(p, sizeof p, s->top_p);
     fmt_num(m, sizeof m, s->min_p);
-    fprintf(f, "    <TR><TD COLSPAN=\"%d\" CELLPADDING=\"8\"><B>step %d: %s</B>, T = %s, top-k = %d, top-p = %s, min-p = %s"
-               " &#8212; draw u = ", probs_columns(s), s->step, strat, T, s->top_k, p, m);
-    fmt_num(T, sizeof T, s->draw);
-    fprintf(f, "%s</TD></TR>\n", T);
+    if (greedy(s)) {
+        fprintf(f, "    <TR><TD COLSPAN=\"%d\" CELLPADDING=\"8\"><B>step %d: greedy</B>: the argmax is taken, nothing is drawn"
+                   "</TD></TR>\n", probs_columns(s), s->step);
+    } else {
+        fprintf(f, "    <TR><TD COLSPAN=\"%d\" CELLPADDING=\"8\"><B>step %d: %s</B>, T = %s", probs_columns(s), s->step,
+                strat, T);
+        if (s->top_k > 0) fprintf(f, ", top-k = %d", s->top_k);
+        if (s->top_p < 1) fprintf(f, ", top-p = %s", p);
+        if (s->min_p > 0) fprintf(f, ", min-p = %s", m);
+        fmt_num(T, sizeof T, s->draw);
+        fprintf(f, " &#8212; draw u = %s</TD></TR>\n", T);
+    }
     fmt_num(T, sizeof T, s->temperature);
     fprintf(f, "    <TR><TD><B>rank</B></TD><TD><B>token</B></TD><TD><B>logit</B></TD><TD><B>logit / T</B></TD>");
-    if (has_before(s)) fprintf(f, "<TD COLSPAN=\"2\"><B>probability, T = 1</B></TD>");
-    fprintf(f, "<TD COLSPAN=\"2\"><B>probability, T = %s</B></TD><TD><B>cumulative</B></TD>", T);
-    fprintf(f, "<TD COLSPAN=\"2\"><B>after the cut</B></TD><TD><B>slice of [0, 1)</B></TD><TD><B>kept?</B></TD></TR>\n");
+    if (has_before(s)) fprintf(f, "<TD COLSPAN=\"2\"><B>probability before temperature</B></TD>");
+    fprintf(f, "<TD COLSPAN=\"2\"><B>probability at T = %s</B></TD><TD><B>cumulative</B></TD>", T);
+    if (greedy(s)) fprintf(f, "<TD COLSPAN=\"2\"></TD><TD></TD><TD></TD></TR>\n");
+    else fprintf(f, "<TD COLSPAN=\"2\"><B>after the cut</B></TD><TD><B>slice of [0, 1)</B></TD><TD><B>kept?</B></TD></TR>\n");
 }
 
-static void probs_row(FILE *f, const TracedRow *r, int chosen) {
+static void probs_row(FILE *f, const TracedStep *s, const TracedRow *r, int chosen) {
     char t[512], a[48], b[48];
     const char *bg = chosen ? COLOR_CHOSEN_BG : NULL;
     const char *open = chosen ? " BGCOLOR=\"" COLOR_CHOSEN_BG "\"" : "";
@@ -228,6 +248,11 @@ static void probs_row(FILE *f, const TracedRow *r, int chosen) {
     num_cell(f, r->rank, "probability", r->probability, bg, chosen);
     bar_cell(f, r->probability, COLOR_BLUE);
     num_cell(f, r->rank, "cumulative", r->cumulative, bg, chosen);
+    if (greedy(s)) {
+        fprintf(f, "<TD COLSPAN=\"2\"%s></TD><TD%s></TD><TD%s>%s</TD></TR>\n", open, open, open,
+                chosen ? "<B>argmax</B>" : "");
+        return;
+    }
     num_cell(f, r->rank, "renormalized", r->renormalized, bg, chosen);
     bar_cell(f, r->renormalized, COLOR_ORANGE);
     if (r->has_slice) {
@@ -263,11 +288,11 @@ void write_probs_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
         const TracedRow *r = &s->table[i];
         if (i >= o->top && r->rank != s->chosen_rank) continue;
         if (prev_rank >= 0 && (long)r->rank != prev_rank + 1) probs_note(f, s, "&#8942;");
-        if (r->cut_by && !drew_cut) { probs_cut_line(f, s, r->cut_by); drew_cut = 1; }
-        probs_row(f, r, r->rank == s->chosen_rank);
+        if (r->cut_by && !drew_cut && !greedy(s)) { probs_cut_line(f, s, r->cut_by); drew_cut = 1; }
+        probs_row(f, s, r, r->rank == s->chosen_rank);
         prev_rank = r->rank;
     }
-    if (!drew_cut && (long)s->n_kept > prev_rank + 1 && doc->vocab_size > s->n_kept) {
+    if (!drew_cut && !greedy(s) && (long)s->n_kept > prev_rank + 1 && doc->vocab_size > s->n_kept) {
         char note[160];
         snprintf(note, sizeof note, "&#8942; the cut-off lies below this table: %d candidates kept", s->n_kept);
         probs_note(f, s, note);
