@@ -36,7 +36,8 @@ static const char *const usage_text =
     "  --max-new-tokens N  1..1024 (default 20)\n"
     "  --json FILE         write the combined result as JSON\n"
     "  --markdown FILE     write the side-by-side table as Markdown\n"
-    "  --no-special        treat \"<|endoftext|>\" in the prompt as plain text\n";
+    "  --no-special        treat \"<|endoftext|>\" in the prompt as plain text\n"
+    "  --ignore-eos        end-of-text is suppressed in the one-token-per-step columns (not beam)\n";
 
 typedef struct {
     char name[32];            /* as given: "top-k=40" */
@@ -306,6 +307,7 @@ typedef struct {
     const char *model, *prompt, *ids, *strategies, *json, *markdown;
     uint64_t seed;
     int shared, allow_special, max_new;
+    int ignore_eos;           /* --ignore-eos: min-new-tokens = max-new-tokens */
     double temperature;
 } CompareOptions;
 
@@ -323,6 +325,7 @@ static int parse_options(int argc, char **argv, CompareOptions *o) {
         if (cli_is_help(a)) { fputs(usage_text, stdout); return -1; }
         if (strcmp(a, "--shared-draws") == 0) { o->shared = 1; continue; }
         if (strcmp(a, "--no-special") == 0) { o->allow_special = 0; continue; }
+        if (strcmp(a, "--ignore-eos") == 0) { o->ignore_eos = 1; continue; }
         if (strcmp(a, "--model") && strcmp(a, "--prompt") && strcmp(a, "--ids") && strcmp(a, "--strategies") &&
             strcmp(a, "--json") && strcmp(a, "--markdown") && strcmp(a, "--seed") && strcmp(a, "--max-new-tokens") &&
             strcmp(a, "--temperature"))
@@ -385,6 +388,7 @@ int cmd_compare(int argc, char **argv) {
         col->entropy = malloc((size_t)o.max_new * sizeof *col->entropy);
         if (!col->ids || !col->prob || !col->entropy) { error_set(&err, "out of memory"); rc = -1; break; }
         if (col->cfg.strategy != STRATEGY_GREEDY && col->cfg.strategy != STRATEGY_BEAM) col->cfg.temperature = (float)o.temperature;
+        if (o.ignore_eos && col->cfg.strategy != STRATEGY_BEAM) col->cfg.min_new_tokens = o.max_new;
         rc = col->cfg.strategy == STRATEGY_BEAM ? run_beam_column(&pm, col, o.max_new, &err)
            : run_sampling_column(&pm, col, o.seed, o.shared ? 0 : (uint64_t)c, o.max_new, &err);
         if (rc == 0) find_loop(col->ids, col->n, &col->loop_start, &col->loop_len);

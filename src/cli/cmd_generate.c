@@ -33,6 +33,8 @@ static const char *const usage_text =
     "  --block N                Jacobi block: tokens guessed per parallel pass, 1..1024 (default 8)\n"
     "  --seed S                 PCG32 seed, 0..2^53 (default 0)\n"
     "  --max-new-tokens N       0..1000000 (default 64); stops early when the window is full\n"
+    "  --min-new-tokens N       end-of-text is suppressed until N new tokens (default 0)\n"
+    "  --ignore-eos             end-of-text is suppressed at every step (min-new-tokens = max-new-tokens)\n"
     "  --trace FILE.json        write a JSON trace of every stage (traces/schema.json)\n"
     "  --trace-level L          summary|full (default summary)\n"
     "  --top-n N                rows of the trace's tables, 1..64 (default 10)\n"
@@ -59,6 +61,7 @@ typedef struct {
     long top_k;
     int block;               /* Jacobi block size N */
     int block_given;
+    int ignore_eos;          /* --ignore-eos */
 } CmdOptions;
 
 /* One option with a value; returns 0, or EXIT_USAGE after printing. */
@@ -113,6 +116,9 @@ static int parse_value_option(const char *cmd, const char *a, const char *v, Cmd
     } else if (strcmp(a, "--max-new-tokens") == 0) {
         if (cli_long(cmd, a, v, 0, 1000000, &n)) return EXIT_USAGE;
         o->gen.max_new_tokens = (int)n;
+    } else if (strcmp(a, "--min-new-tokens") == 0) {
+        if (cli_long(cmd, a, v, 0, 1000000, &n)) return EXIT_USAGE;
+        s->min_new_tokens = (int)n;
     } else if (strcmp(a, "--trace-level") == 0) {
         if (strcmp(v, "summary") == 0) o->level = TRACE_SUMMARY;
         else if (strcmp(v, "full") == 0) o->level = TRACE_FULL;
@@ -129,7 +135,7 @@ static int parse_value_option(const char *cmd, const char *a, const char *v, Cmd
 static int is_value_option(const char *a) {
     static const char *const names[] = {"--model", "--prompt", "--ids", "--trace", "--strategy", "--temperature",
         "--top-k", "--top-p", "--min-p", "--repetition-penalty", "--beams", "--length-penalty", "--seed",
-        "--max-new-tokens", "--trace-level", "--top-n", "--timing", "--block"};
+        "--max-new-tokens", "--min-new-tokens", "--trace-level", "--top-n", "--timing", "--block"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) if (strcmp(a, names[i]) == 0) return 1;
     return 0;
 }
@@ -147,6 +153,10 @@ static int check_strategy_options(const char *cmd, const CmdOptions *o) {
     }
     if (st == STRATEGY_JACOBI && !o->gen.use_kv_cache) {
         fprintf(stderr, "argen %s: --no-kv-cache: Jacobi decoding keeps the prefix in the KV cache; drop the option\n", cmd);
+        return EXIT_USAGE;
+    }
+    if (o->gen.sampling.min_new_tokens > 0 && (st == STRATEGY_BEAM || st == STRATEGY_JACOBI)) {
+        fprintf(stderr, "argen %s: --min-new-tokens/--ignore-eos: expected a one-token-per-step strategy (greedy, sample, top-k, top-p, min-p)\n", cmd);
         return EXIT_USAGE;
     }
     if (o->timing && (st == STRATEGY_BEAM || st == STRATEGY_JACOBI)) {
@@ -171,6 +181,7 @@ static int parse_options(int argc, char **argv, CmdOptions *o) {
         else if (strcmp(a, "--profile") == 0) o->profile = 1;
         else if (strcmp(a, "--no-kv-cache") == 0) o->gen.use_kv_cache = 0;
         else if (strcmp(a, "--no-special") == 0) o->allow_special = 0;
+        else if (strcmp(a, "--ignore-eos") == 0) o->ignore_eos = 1;
         else if (is_value_option(a)) {
             const char *v = cli_value(argv[0], argc, argv, &i);
             if (!v) return EXIT_USAGE;
@@ -185,6 +196,7 @@ static int parse_options(int argc, char **argv, CmdOptions *o) {
     s->top_k = o->top_k_given ? (int)o->top_k : d.top_k;
     if (!o->top_p_given) s->top_p = d.top_p;
     if (!o->min_p_given) s->min_p = d.min_p;
+    if (o->ignore_eos) s->min_new_tokens = o->gen.max_new_tokens;
     if (!o->model) { fprintf(stderr, "argen %s: --model: expected a model folder\n", argv[0]); return EXIT_USAGE; }
     if (!o->prompt == !o->ids) {
         fprintf(stderr, "argen %s: --prompt: expected exactly one of --prompt TEXT or --ids LIST\n", argv[0]);

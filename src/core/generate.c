@@ -113,6 +113,8 @@ static void pick_alternatives(const Selection *sel, float u, Alternatives *alt) 
 int select_token(Generator *g, const float *logits, float u, const Observer *obs) {
     /* A watched selection also sorts for greedy: the observer wants the table. */
     int watched = obs != NULL && obs->selection != NULL;
+    /* min-new-tokens: end-of-text may not end the story before it has this many tokens */
+    g->sel.suppressed = g->step < g->opt.sampling.min_new_tokens ? g->model->config.eos_token_id : -1;
     int token = sampler_select(&g->sel, &g->opt.sampling, logits, g->ids, g->n_ids, u, watched);
     if (watched) {
         Alternatives alt;

@@ -27,6 +27,7 @@ const char *cut_rule_name(CutRule r) {
     case CUT_TOP_K: return "top-k";
     case CUT_TOP_P: return "top-p";
     case CUT_MIN_P: return "min-p";
+    case CUT_MIN_NEW_TOKENS: return "min-new-tokens";
     default: return NULL;
     }
 }
@@ -46,6 +47,7 @@ void sampler_defaults(SamplerSettings *s, Strategy strategy) {
     s->repetition_penalty = 1.0f;
     s->beams = 4;
     s->length_penalty = 1.0f;
+    s->min_new_tokens = 0;
 }
 
 /* ---- building and freeing ---- */
@@ -53,6 +55,7 @@ void sampler_defaults(SamplerSettings *s, Strategy strategy) {
 int selection_init(Selection *sel, int V, Error *err) {
     memset(sel, 0, sizeof *sel);
     sel->V = V;
+    sel->suppressed = -1;
     size_t n = (size_t)V;
     sel->penalized = malloc(n * sizeof *sel->penalized);
     sel->scaled = malloc(n * sizeof *sel->scaled);
@@ -91,6 +94,10 @@ void apply_repetition_penalty(float *out, const float *logits, const unsigned ch
         /* Dividing a negative logit would raise it: CTRL multiplies instead. */
         out[v] = !seen[v] ? x : x > 0 ? x / R : x * R;
     }
+}
+
+void suppress_token(float *x, int token, int V) {
+    if (token >= 0 && token < V) x[token] = -INFINITY;
 }
 
 void apply_temperature(float *out, const float *logits, float T, int V) {
@@ -196,6 +203,8 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
         apply_repetition_penalty(sel->penalized, logits, sel->seen, cfg->repetition_penalty, V);
     else
         memcpy(sel->penalized, logits, (size_t)V * sizeof *logits);
+    /* 1b. min-new-tokens: the forbidden token (end-of-text) can never be picked */
+    suppress_token(sel->penalized, sel->suppressed, V);
     /* 2. temperature                                                penalized -> scaled [V] */
     sel->temperature = greedy ? 1.0 : cfg->temperature;
     apply_temperature(sel->scaled, sel->penalized, (float)sel->temperature, V);

@@ -50,6 +50,8 @@ typedef struct {
     float repetition_penalty; /* CTRL rule on tokens already in the context; 1 = off */
     int beams;                /* beam search width */
     float length_penalty;     /* beam score = sum logprob / len^length_penalty (HF default 1) */
+    int min_new_tokens;       /* end-of-text is suppressed until this many new tokens; 0 = off
+                               * (the generator sets Selection.suppressed at each step) */
 } SamplerSettings;
 
 /* The temperatures argen accepts: 0 (greedy) or T in [SAMPLER_TEMPERATURE_MIN,
@@ -66,9 +68,10 @@ int sampler_check_temperature(double T, Error *err);
  * min-p 0.05 for min-p, penalty 1, 4 beams, length penalty 1. */
 void sampler_defaults(SamplerSettings *s, Strategy strategy);
 
-/* Which rule removed a token (a token is cut by the first rule that drops it). */
-typedef enum { CUT_NONE = 0, CUT_TOP_K, CUT_TOP_P, CUT_MIN_P } CutRule;
-const char *cut_rule_name(CutRule r);   /* NULL for CUT_NONE, else "top-k", "top-p", "min-p" */
+/* Which rule removed a token (a token is cut by the first rule that drops it;
+ * a suppressed token is cut by min-new-tokens before any truncation). */
+typedef enum { CUT_NONE = 0, CUT_TOP_K, CUT_TOP_P, CUT_MIN_P, CUT_MIN_NEW_TOKENS } CutRule;
+const char *cut_rule_name(CutRule r);   /* NULL for CUT_NONE, else "top-k", "top-p", "min-p", "min-new-tokens" */
 
 /* Scratch and results of one selection, every array [V] allocated once per
  * run by selection_init.  Indexed by token id unless named by rank. */
@@ -91,9 +94,11 @@ typedef struct {
     float draw;            /* the uniform draw u in [0, 1) */
     int chosen;            /* token id picked */
     int chosen_rank;       /* its rank in order[] (or -1 when unsorted) */
+    int suppressed;        /* set by the caller before sampler_select: a token forbidden at this
+                            * step (end-of-text while fewer than min-new-tokens are out), or -1 */
 } Selection;
 
-int selection_init(Selection *sel, int V, Error *err);
+int selection_init(Selection *sel, int V, Error *err);   /* suppressed = -1 */
 void selection_free(Selection *sel);
 
 /* ---- the stages, each a pure function ---- */
@@ -104,6 +109,10 @@ void mark_context_tokens(unsigned char *seen, const int *ids, int n, int V);
 /* HF/CTRL repetition penalty: for tokens already seen, logit > 0 -> logit / R,
  * else logit * R.  out may not alias logits.   [V] -> [V] */
 void apply_repetition_penalty(float *out, const float *logits, const unsigned char *seen, float R, int V);
+
+/* HF's MinNewTokensLengthLogitsProcessor: x[token] = -inf, so the token gets
+ * probability 0 and ranks last (token < 0: nothing).   [V] in place */
+void suppress_token(float *x, int token, int V);
 
 /* out = logits / T (T > 0).   [V] -> [V] */
 void apply_temperature(float *out, const float *logits, float T, int V);

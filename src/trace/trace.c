@@ -292,7 +292,7 @@ static void jt_selection_row(JsonTrace *jt, const Selection *sel, const float *r
                              double log_z_t1) {
     JsonWriter *w = &jt->w;
     int id = sel->order[r];
-    CutRule cut = r >= sel->n_top_k ? CUT_TOP_K : r >= sel->n_top_p ? CUT_TOP_P
+    CutRule cut = id == sel->suppressed ? CUT_MIN_NEW_TOKENS : r >= sel->n_top_k ? CUT_TOP_K : r >= sel->n_top_p ? CUT_TOP_P
                 : r >= sel->n_kept ? CUT_MIN_P : CUT_NONE;
     double p = sel->probs[id];
     jw_object_begin(w);
@@ -338,6 +338,9 @@ static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const Samp
     jw_key(w, "top_k"); jw_int(w, cfg->top_k);
     jw_key(w, "top_p"); jw_float(w, cfg->top_p);
     jw_key(w, "min_p"); jw_float(w, cfg->min_p);
+    jw_key(w, "min_new_tokens"); jw_int(w, cfg->min_new_tokens);
+    jw_key(w, "suppressed");
+    if (sel->suppressed < 0) jw_null(w); else jw_int(w, sel->suppressed);
     jw_key(w, "draw"); jw_float(w, sel->draw);
     jw_key(w, "n_top_k"); jw_int(w, sel->n_top_k);
     jw_key(w, "n_top_p"); jw_int(w, sel->n_top_p);
@@ -419,8 +422,10 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
     jw_key(w, "table");
     jw_array_begin(w);
     for (int r = 0; r < sel->V; r++) {
-        if (r < n || r == sel->chosen_rank) jt_selection_row(jt, sel, raw, r, cum, log_z_t1);
-        if (r >= n && r >= sel->chosen_rank) break;
+        /* and the suppressed token's row (min-new-tokens), last in rank order */
+        int suppressed = sel->order[r] == sel->suppressed;
+        if (r < n || r == sel->chosen_rank || suppressed) jt_selection_row(jt, sel, raw, r, cum, log_z_t1);
+        if (r >= n && r >= sel->chosen_rank && sel->suppressed < 0) break;
         cum += sel->probs[sel->order[r]];
     }
     jw_array_end(w);

@@ -445,10 +445,20 @@ static int read_slice(Reader *r, const JsonValue *o, TracedRow *t) {
 }
 
 static int read_cut_by(Reader *r, const JsonValue *o, TracedRow *t) {
-    static const char *const rules[] = {"top-k", "top-p", "min-p", NULL};
+    static const char *const rules[] = {"top-k", "top-p", "min-p", "min-new-tokens", NULL};
     const JsonValue *v = json_get(o, "cut_by");
     if (v && v->type == JSON_NULL) { t->cut_by = NULL; return 0; }
-    return get_enum(r, o, "cut_by", rules, "null, \"top-k\", \"top-p\" or \"min-p\"", &t->cut_by);
+    return get_enum(r, o, "cut_by", rules, "null, \"top-k\", \"top-p\", \"min-p\" or \"min-new-tokens\"", &t->cut_by);
+}
+
+/* penalized and scaled: a number, or null (-inf) on the row min-new-tokens suppressed. */
+static int get_logit(Reader *r, const JsonValue *o, const char *key, const TracedRow *t, double *out) {
+    const JsonValue *v = json_get(o, key);
+    if (v && v->type == JSON_NULL && t->cut_by && strcmp(t->cut_by, "min-new-tokens") == 0) {
+        *out = -INFINITY;
+        return 0;
+    }
+    return get_number(r, o, key, out);
 }
 
 static int read_row(Reader *r, const JsonValue *o, void *out) {
@@ -456,13 +466,14 @@ static int read_row(Reader *r, const JsonValue *o, void *out) {
     int id;
     return get_int(r, o, "rank", 0, &t->rank) || get_int(r, o, "id", 0, &id) ||
            get_token(r, o, "token", id, &t->token) || get_number(r, o, "logit", &t->logit) ||
-           get_number(r, o, "penalized", &t->penalized) || get_number(r, o, "scaled", &t->scaled) ||
+           read_cut_by(r, o, t) ||
+           get_logit(r, o, "penalized", t, &t->penalized) || get_logit(r, o, "scaled", t, &t->scaled) ||
            get_number(r, o, "probability", &t->probability) ||
            opt_number(r, o, "probability_before_temperature", &t->has_before_temperature,
                       &t->probability_before_temperature) ||
            get_number(r, o, "cumulative", &t->cumulative) ||
            get_bool(r, o, "kept_top_k", &t->kept_top_k) || get_bool(r, o, "kept_top_p", &t->kept_top_p) ||
-           get_bool(r, o, "kept_min_p", &t->kept_min_p) || read_cut_by(r, o, t) ||
+           get_bool(r, o, "kept_min_p", &t->kept_min_p) ||
            get_number(r, o, "renormalized", &t->renormalized) || read_slice(r, o, t)
                ? -1 : 0;
 }

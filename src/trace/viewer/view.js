@@ -118,6 +118,7 @@
         var rows = lt.ids.map(function (id, i) {
             var x = f32(lt.logits[i]);
             var pen = R === 1 ? x : !seen[id] ? x : x > 0 ? f32(x / R) : f32(x * R);
+            if (id === sel.suppressed) pen = -Infinity;   /* min-new-tokens: end-of-text forbidden */
             return {id: id, logit: x, penalized: pen, scaled: f32(pen / T)};
         });
         rows.sort(function (a, b) { return b.scaled - a.scaled || a.id - b.id; });
@@ -226,6 +227,7 @@
                 if (got[k] !== want[k]) bad.push("step " + i + ": " + k + " " + got[k] + " (trace " + want[k] + ")");
             });
             sel.table.forEach(function (row) {
+                if (row.cut_by === "min-new-tokens" && row.rank >= out.rows.length) return;   /* beyond logits_top */
                 var r = out.rows[row.rank];
                 if (!r || r.id !== row.id || r.p !== f32(row.probability) || r.kept !== !row.cut_by)
                     bad.push("step " + i + ": rank " + row.rank + " differs");
