@@ -46,6 +46,8 @@ static const char *const usage_text =
     "\n"
     "The processors apply in Hugging Face's order: repetition penalty, temperature,\n"
     "top-k, top-p, min-p; then one PCG32 uniform draw picks from what is left.\n"
+    "Beam search, as Hugging Face's, takes log-softmax first and penalizes the\n"
+    "log-probabilities (log p * R); it uses no temperature or truncation.\n"
     "jacobi is greedy decoded N tokens at a time by fixed-point iteration\n"
     "(docs/variants.md): the same tokens as greedy, in at most N passes per block.\n";
 
