@@ -149,7 +149,7 @@ then ok "numbers in the score, jacobi, beam-candidate and compare labels equal t
 
 # The numbers in the labels equal the trace's (printed with 4 significant digits; heatmap 3 decimals).
 for name in greedy topk topp minp full deep; do
-    "$ARGEN" render "$T/$name.json" --out "$T/num-$name" --kind probs --step 2 --top 64 >/dev/null 2>&1
+    "$ARGEN" render "$T/$name.json" --out "$T/num-$name" --kind probs --step 2 --top "$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['top_n'])" "$T/$name.json")" >/dev/null 2>&1
     "$ARGEN" render "$T/$name.json" --out "$T/num-$name" --kind heatmap --step 2 >/dev/null 2>&1
     "$ARGEN" render "$T/$name.json" --out "$T/num-$name" --kind attention --step 3 --layer 1 --head 0 >/dev/null 2>&1
     if $PY - "$T/$name.json" "$T/num-$name" <<'EOF'
@@ -163,7 +163,11 @@ cells = dict(((int(r), f), float(v)) for r, f, v in
              re.findall(r'ID="r(\d+)_(\w+)"[^>]*>(?:<B>)?([-+0-9.e]+)(?:</B>)?<', dot))
 n = 0
 for row in step["selection"]["table"]:
+    greedy = step["selection"]["strategy"] == "greedy"   # greedy shows no share after a cut
     for f in ("logit", "scaled", "probability", "cumulative", "renormalized", "before"):
+        if f == "renormalized" and greedy:
+            assert (row["rank"], f) not in cells, ("greedy shows a renormalized cell", row["rank"])
+            continue
         if f == "before":
             row = dict(row, before=row["probability_before_temperature"])
         got = cells.get((row["rank"], f))
