@@ -138,11 +138,17 @@ walkthrough: debug debug-gdb
 # build/diagrams/NAME/*.dot and *.$(DIAGRAM_FORMAT) (the pictures need Graphviz's dot).
 DIAGRAM_FORMAT ?= png
 
+# The slide layouts shown in docs/diagrams.md go to docs/img/slides/ (top-k example: its
+# default, highest-entropy step; the beam tree; compare).
 diagrams: $(ARGEN)
 	@for t in traces/examples/*.json; do \
 	    n=$$(basename "$$t" .json); \
 	    $(ARGEN) render "$$t" --out "$(BUILD)/diagrams/$$n" --format $(DIAGRAM_FORMAT) || exit 1; \
+	    $(ARGEN) render "$$t" --slide --out "$(BUILD)/diagrams/$$n/slide" --format $(DIAGRAM_FORMAT) || exit 1; \
 	done
+	$(ARGEN) render traces/examples/top-k-summary.json --slide --out docs/img/slides
+	$(ARGEN) render traces/examples/beam-summary.json --slide --out docs/img/slides/beam
+	$(ARGEN) render traces/examples/compare.json --slide --out docs/img/slides
 
 # ---- notebooks: regenerate the traces the notebooks read, re-execute them in place ----
 # Traces of $(MODEL) into $(NOTEBOOK_TRACES) (notebooks/make_traces.sh); the .ipynb are
