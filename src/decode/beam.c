@@ -3,18 +3,19 @@
  *
  * Each step extends every live beam by every token, scores each extension by
  * the beam's sum of log-probabilities plus the token's, and keeps the 2N best
- * extensions (ties: lower beam slot, then lower token id).  As in Hugging
- * Face's beam search, the logits processors (the repetition penalty) run on
- * the log-probabilities, after log-softmax, with no renormalisation: a seen
- * token's log p (<= 0) is multiplied by R, and the sums add these processed
- * scores.  Temperature and the truncations are sampling warpers: beam search
- * (do_sample=False) does not use them.  An extension that
+ * extensions (ties: lower beam slot, then lower token id).  An extension that
  * ends in eos_token_id (and ranks among the first N) becomes a finished
  * hypothesis; the first N others become the next live beams.  A hypothesis
  * is scored sum_logprob / n_generated^length_penalty (the eos token counts
  * as generated).  The search stops when N hypotheses are finished and no
  * live beam can beat the worst of them (HF's early_stopping=False rule), when
  * max_new_tokens are generated, or when the window is full.
+ *
+ * As in Hugging Face's beam search, the logits processors (the repetition
+ * penalty) run on the log-probabilities, after log-softmax, with no
+ * renormalisation: a seen token's log p (<= 0) is multiplied by R, and the
+ * sums add these processed scores.  Temperature and the truncations are
+ * sampling warpers: beam search (do_sample=False) does not use them.
  *
  * Every beam lives in a slot with its own KV cache.  When beams fork, the
  * first child of a slot stays in it; the other children move to slots that
