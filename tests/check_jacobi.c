@@ -163,12 +163,41 @@ START_TEST(test_passes) {
 }
 END_TEST
 
+/* Prompt lookup: the guess copies what followed the latest earlier
+ * occurrence of the last 3 (else 2, else 1) tokens, then repeats the last
+ * token; with no earlier occurrence, the last token N times. */
+START_TEST(test_initial_guess_lookup) {
+    GPT2Config c = {16, 2, 2, 64, 40, 1e-5f, 0, 0};
+    GPT2 m;
+    Error err;
+    ck_assert_msg(gpt2_init_random(&m, &c, 1, 9, &err) == 0, "%s", err.msg);
+    /* the trigram 1 2 3 occurred at 0..2, followed by 9 9: that beats the later bigram 2 3 */
+    int p1[] = {1, 2, 3, 9, 9, 7, 2, 3, 5, 1, 2, 3}, want1[] = {9, 9, 7, 2, 3, 5};
+    /* 5 never occurred before: 5 repeated */
+    int p2[] = {1, 2, 3, 5}, want2[] = {5, 5, 5, 5, 5, 5};
+    /* only the unigram 4 matches (latest first), and the copy stops at the context's end */
+    int p3[] = {4, 8, 6, 4, 7, 3, 4}, want3[] = {7, 3, 4, 4, 4, 4};
+    const int *prompts[] = {p1, p2, p3}, *wants[] = {want1, want2, want3};
+    int lens[] = {12, 4, 7};
+    for (int t = 0; t < 3; t++) {
+        JacobiDecoder jd;
+        ck_assert_msg(jacobi_init(&jd, &m, 6, 6, prompts[t], lens[t], &err) == 0, "%s", err.msg);
+        jacobi_initial_guess(&jd, 6);
+        for (int i = 0; i < 6; i++) ck_assert_msg(jd.guess[i] == wants[t][i], "case %d: guess[%d] = %d, want %d",
+                                                  t, i, jd.guess[i], wants[t][i]);
+        jacobi_free(&jd);
+    }
+    gpt2_free(&m);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("jacobi");
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_equals_greedy_random_models);
     tcase_add_test(core, test_eos_cuts_the_block);
     tcase_add_test(core, test_passes);
+    tcase_add_test(core, test_initial_guess_lookup);
     tcase_set_timeout(core, 60);
     suite_add_tcase(s, core);
     TCase *edge = tcase_create("edge");

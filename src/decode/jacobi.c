@@ -67,8 +67,31 @@ int jacobi_prefill(JacobiDecoder *jd, Error *err) {
 
 /* ---- stage 2: the guess ---- */
 
+/* Prompt lookup: the latest earlier place where the context's last
+ * JACOBI_LOOKUP_NGRAM tokens (or fewer, down to 1) occurred; what followed
+ * them there is the guess.  Returns the index after that occurrence, or -1. */
+#define JACOBI_LOOKUP_NGRAM 3
+static int lookup_continuation(const int *ids, int n_ids) {
+    for (int k = JACOBI_LOOKUP_NGRAM; k >= 1; k--) {
+        if (k > n_ids - 1) continue;
+        /* end = the index just after a candidate occurrence ids[end-k..end) */
+        for (int end = n_ids - 1; end >= k; end--) {
+            int same = 1;
+            for (int i = 1; i <= k && same; i++) same = ids[end - i] == ids[n_ids - i];
+            if (same) return end;
+        }
+    }
+    return -1;
+}
+
 void jacobi_initial_guess(JacobiDecoder *jd, int n) {
-    for (int i = 0; i < n; i++) jd->guess[i] = jd->ids[jd->n_ids - 1];
+    int last = jd->ids[jd->n_ids - 1];
+    int from = lookup_continuation(jd->ids, jd->n_ids);
+    for (int i = 0; i < n; i++) {
+        /* the tokens that followed the earlier occurrence, then the last token repeated */
+        int j = from < 0 ? -1 : from + i;
+        jd->guess[i] = j >= 0 && j < jd->n_ids ? jd->ids[j] : last;
+    }
 }
 
 /* ---- stage 3: one parallel pass ---- */

@@ -22,8 +22,13 @@
  * greedy's N passes of 1 token); every position guessed right early saves a
  * pass.
  *
- * The initial guess is the last committed token repeated N times: it costs
- * nothing and is usually wrong, which makes the iterations worth drawing.
+ * The initial guess is "prompt lookup": find the latest earlier place where
+ * the context's last 3 tokens (else 2, else 1) occurred and copy what
+ * followed them there; the rest of the block (or all of it, when the last
+ * token never occurred before) is the last committed token repeated.  Text
+ * that repeats itself (names, set phrases, a story told again) is then
+ * guessed right ahead of time, and a pass accepts several tokens at once.
+ * The guess never changes the result: only how many passes it takes.
  * After the block is accepted, the cache holds positions up to p+N-2 from
  * the last pass, whose inputs were the accepted tokens, so it is exactly
  * the cache greedy decoding would have built.
@@ -97,7 +102,7 @@ void jacobi_free(JacobiDecoder *jd);
 /* Runs the prompt but its last token through the model in chunks of at most
  * N tokens (the cache then holds positions 0..n_prompt-2). */
 int jacobi_prefill(JacobiDecoder *jd, Error *err);
-/* Fills guess[0..n) with the initial guess (the last committed token). */
+/* Fills guess[0..n) with the initial guess (prompt lookup, else the last committed token). */
 void jacobi_initial_guess(JacobiDecoder *jd, int n);
 /* One parallel pass over a block of n tokens: every position becomes the
  * argmax of the previous position's logits.  changed[0..n) marks the
