@@ -221,7 +221,7 @@ END_TEST
 static char *dot_of(const char *kind, const TraceDoc *doc) {
     const DiagramKind *k = diagram_kind_find(kind);
     ck_assert_ptr_nonnull(k);
-    RenderOptions o = {0, 0, 0, 10};
+    RenderOptions o = {0, 0, 0, 10, 0};   /* the detail layout */
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
