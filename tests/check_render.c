@@ -108,7 +108,7 @@ START_TEST(test_refuses_with_the_path) {
     expect_refused("\"tokens\":[\"a\",\" <b>\"]}", "\"tokens\":[\"a\"]}",
                    "t.json: prompt.tokens: expected 2 tokens, one per id");
     expect_refused("\"cut_by\":null", "\"cut_by\":\"top-q\"",
-                   "t.json: steps[0].selection.table[0].cut_by: expected null, \"top-k\", \"top-p\" or \"min-p\"");
+                   "t.json: steps[0].selection.table[0].cut_by: expected null, \"top-k\", \"top-p\", \"min-p\" or \"min-new-tokens\"");
     expect_refused("\"level\":\"summary\"", "\"level\":3", "t.json: level: expected \"summary\" or \"full\"");
     expect_refused("\"top-p=0.9\"", "\"top-p=0.8\"",
                    "t.json: steps[0].selection.alternatives.top-p=0.9: expected an object {id, token} (missing)");
