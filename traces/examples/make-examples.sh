@@ -33,6 +33,37 @@ echo "$OUT/compare.json"
 "$ARGEN" score --model "$MODEL" --text "Once upon a time there was a little cat named Tom. Tom lived in a castle near the river. One day, Tom went to the moon." \
     --free-from 12 --trace "$OUT/score.json" >/dev/null
 echo "$OUT/score.json"
+# ---- one example per phenomenon (tests/test_phenomena.sh checks each is there) ----
+# 1. greedy's repetition loop: with end-of-text suppressed, greedy tells the
+#    same story again and again, word for word (compare's loop detector fires).
+"$ARGEN" compare --model "$MODEL" --prompt "<|endoftext|>" --strategies greedy --ignore-eos \
+    --max-new-tokens 250 --json "$OUT/loop-greedy.json" >/dev/null
+echo "$OUT/loop-greedy.json"
+# 2. top-k and top-p on the same draws: at step 4 top-p keeps 4 animals, top-k 40
+#    tokens, and the same u picks " dog" under one and " bird" under the other.
+"$ARGEN" generate --model "$MODEL" --prompt "$PROMPT" --strategy top-p --top-p 0.9 --seed 1 \
+    --max-new-tokens 12 --top-n 12 --trace "$OUT/top-p-vs-top-k.json" >/dev/null
+"$ARGEN" compare --model "$MODEL" --prompt "$PROMPT" --strategies top-k=40,top-p=0.9 --shared-draws --seed 1 \
+    --max-new-tokens 30 --json "$OUT/compare-top-k-top-p.json" >/dev/null
+echo "$OUT/top-p-vs-top-k.json $OUT/compare-top-k-top-p.json"
+# 3. beam search finds a continuation greedy missed, with a higher total log-probability.
+"$ARGEN" compare --model "$MODEL" --prompt "$PROMPT" --strategies greedy,beam=3 \
+    --max-new-tokens 10 --json "$OUT/beam-vs-greedy.json" >/dev/null
+"$ARGEN" generate --model "$MODEL" --prompt "$PROMPT" --strategy beam --beams 3 --max-new-tokens 10 \
+    --trace "$OUT/beam-10.json" >/dev/null
+echo "$OUT/beam-vs-greedy.json $OUT/beam-10.json"
+# 4. teacher forcing against free generation: the true text vs the model's own choices.
+"$ARGEN" score --model "$MODEL" --text "Once upon a time there was a young fox named Sam. Sam lived in a castle near the river. One day, Sam went to the moon." \
+    --free-from 10 --trace "$OUT/drift.json" >/dev/null
+echo "$OUT/drift.json"
+# 5. the KV cache: positions each step forwards, with and without the cache.
+"$ARGEN" generate --model "$MODEL" --prompt "$PROMPT" --ignore-eos --max-new-tokens 200 --timing "$OUT/kv-cache.tsv" >/dev/null
+"$ARGEN" generate --model "$MODEL" --prompt "$PROMPT" --ignore-eos --max-new-tokens 200 --no-kv-cache --timing "$OUT/no-kv-cache.tsv" >/dev/null
+echo "$OUT/kv-cache.tsv $OUT/no-kv-cache.tsv"
+# 6. Jacobi with the prompt-lookup guess: a pass that fixes several tokens at once.
+"$ARGEN" generate --model "$MODEL" --prompt "$PROMPT" --strategy jacobi --block 4 --max-new-tokens 100 \
+    --trace "$OUT/jacobi-lookup.json" >/dev/null 2>&1
+echo "$OUT/jacobi-lookup.json"
 ls -l "$OUT"/*.json
 [ -n "$IMG" ] || exit 0
 T=$(mktemp -d /tmp/argen-examples.XXXXXX)
