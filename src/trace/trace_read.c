@@ -7,9 +7,9 @@
  * selection.table[0]"), so that the first wrong value is named exactly.
  * Each object of the schema has one read_* function, in document order.
  */
+#define _POSIX_C_SOURCE 200809L   /* before any header: it selects what they declare */
 #include "trace/trace_read.h"
 
-#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
