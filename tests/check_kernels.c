@@ -126,13 +126,48 @@ START_TEST(test_matmul_bits_equal_reference) {
                 fill(b, (size_t)out, &r);
                 const float *bias = (a + d) % 2 ? b : NULL;
                 matmul_reference(want, x, w, bias, T, in, out);
-                memset(got, 0xff, sizeof got);  /* NaN: an output never written fails */
+                for (int path = KERNEL_PORTABLE; path <= KERNEL_AVX2; path++) {
+                    memset(got, 0xff, sizeof got);  /* NaN: an output never written fails */
+                    matmul_on((KernelPath)path, got, x, w, bias, T, in, out);
+                    ck_assert_msg(memcmp(got, want, (size_t)T * out * sizeof(float)) == 0,
+                                  "matmul on the %s path, T=%d in=%d out=%d, differs from matmul_reference",
+                                  kernel_path_name((KernelPath)path), T, in, out);
+                }
+                memset(got, 0xff, sizeof got);
                 matmul(got, x, w, bias, T, in, out);
                 ck_assert_msg(memcmp(got, want, (size_t)T * out * sizeof(float)) == 0,
                               "matmul T=%d in=%d out=%d differs from matmul_reference", T, in, out);
                 cases++;
             }
     ck_assert_int_eq(cases, 8 * 5 * 9);
+}
+END_TEST
+
+/* The unembedding's dot products: every path gives the bits of a plain
+ * 16-lane sum (lane k takes the terms i = k mod 16, in order; lanes combined
+ * 0+8, 1+9, ..., then 0+4, ..., then 0+2, then 0+1), over lengths with every
+ * remainder. */
+START_TEST(test_matmul_transposed_paths) {
+    enum { V = 5, CMAX = 50 };
+    float x[CMAX], w[V * CMAX], want[V], got[V];
+    Rng r;
+    rng_seed(&r, 11, 1);
+    for (int C = 1; C <= CMAX; C++) {
+        fill(x, (size_t)C, &r);
+        fill(w, (size_t)V * C, &r);
+        for (int v = 0; v < V; v++) {
+            float lane[16] = {0};
+            for (int i = 0; i < C; i++) lane[i % 16] += x[i] * w[v * C + i];
+            for (int width = 8; width > 0; width /= 2)
+                for (int k = 0; k < width; k++) lane[k] += lane[k + width];
+            want[v] = lane[0];
+        }
+        for (int path = KERNEL_PORTABLE; path <= KERNEL_AVX2; path++) {
+            matmul_transposed_on((KernelPath)path, got, x, w, 1, C, V);
+            ck_assert_msg(memcmp(got, want, sizeof got) == 0, "matmul_transposed on the %s path, C=%d",
+                          kernel_path_name((KernelPath)path), C);
+        }
+    }
 }
 END_TEST
 
@@ -164,6 +199,7 @@ static Suite *kernels_suite(void) {
     suite_add_tcase(s, core);
     TCase *reference = tcase_create("reference");
     tcase_add_test(reference, test_matmul_bits_equal_reference);
+    tcase_add_test(reference, test_matmul_transposed_paths);
     tcase_add_test(reference, test_order_matters);
     suite_add_tcase(s, reference);
     return s;

@@ -1,13 +1,14 @@
 /*
  * kernels.c - the math of the forward pass.  See kernels.h for shapes.
  *
- * Speed comes from memory layout, not tricks: decoding streams each weight
- * row once into a contiguous row of outputs; prefill keeps a 12 x 32 tile of
- * outputs close at hand so every weight loaded serves 12 tokens.  Compilers
- * vectorise both without -ffast-math because every output keeps its own sum,
- * in order.  The dot product keeps 16 partial sums, combined in a fixed
- * order, for the same reason.  OpenMP (make OMP=1) only splits loops whose
- * iterations write disjoint outputs, so the thread count never changes a bit.
+ * Speed comes from memory layout, not tricks: decoding streams four weight
+ * rows at a time into a contiguous row of outputs, so each output is loaded
+ * and stored once per four terms; prefill keeps a 6 x 16 tile of outputs in
+ * registers so every weight loaded serves 6 tokens.  Compilers vectorise
+ * both without -ffast-math because every output keeps its own sum, in order.
+ * The dot product keeps 16 partial sums, combined in a fixed order, for the
+ * same reason.  OpenMP (make OMP=1) only splits loops whose iterations write
+ * disjoint outputs, so the thread count never changes a bit.
  */
 #include "core/kernels.h"
 
@@ -46,25 +47,68 @@ void layernorm(float *out, float *mean, float *rstd, const float *x,
     }
 }
 
-/* out[t][o0..o1) += x[t] @ w[:, o0..o1) for one token: streams the weight
- * rows in order (the decode case: memory-bound, so read each byte once). */
-static void matvec_accumulate(float *restrict y, const float *restrict x, const float *restrict w,
-                              int in, int out_dim, int o0, int o1) {
-    for (int i = 0; i < in; i++) {            /* weight row i, in order */
+/* ======================================================================== */
+/* matmul: the plain reference, then the fast one                            */
+
+void matmul_reference(float *out, const float *x, const float *w, const float *bias,
+                      int T, int in, int out_dim) {
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < out_dim; o++) {
+            float sum = bias ? bias[o] : 0.0f;
+            for (int i = 0; i < in; i++) sum += x[(size_t)t * in + i] * w[(size_t)i * out_dim + o];
+            out[(size_t)t * out_dim + o] = sum;
+        }
+}
+
+/* The fast matmul adds the same terms in the same order as the reference;
+ * only the order in which it visits memory differs.  Its three inner loops
+ * (below) are written once in plain C and compiled twice: for the machine
+ * the build targets (SSE2 on any x86-64) and, where GCC or Clang build for
+ * x86, for AVX2, which the CPU is asked about at run time.  AVX2 without FMA:
+ * a multiply then an add, each rounded, exactly as the plain C says. */
+#if defined(__GNUC__)
+#define KERNEL_INLINE static inline __attribute__((always_inline))
+#else
+#define KERNEL_INLINE static inline
+#endif
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(ARGEN_PORTABLE_KERNELS)
+#define HAVE_AVX2_PATH 1
+#include <immintrin.h>
+#endif
+
+#define ROWS 4     /* decode: weight rows added per pass over the outputs */
+#define TILE_T 6   /* prefill: tokens x outputs of one register-held tile */
+#define TILE_O 16
+
+/* y[o0..o1) += x @ w[:, o0..o1) for one token (decode: memory-bound, so each
+ * weight byte is read once, ROWS rows streaming side by side). */
+KERNEL_INLINE void matvec_strip_body(float *restrict y, const float *restrict x, const float *restrict w,
+                                     int in, int out_dim, int o0, int o1) {
+    int i = 0;
+    for (; i + ROWS <= in; i += ROWS) {       /* rows i..i+3: y[o] is loaded and stored once for four terms */
+        const float *w0 = w + (size_t)i * out_dim, *w1 = w0 + out_dim, *w2 = w1 + out_dim, *w3 = w2 + out_dim;
+        float x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
+        for (int o = o0; o < o1; o++) {
+            float s = y[o];
+            s += x0 * w0[o];                  /* still one term at a time, i in order */
+            s += x1 * w1[o];
+            s += x2 * w2[o];
+            s += x3 * w3[o];
+            y[o] = s;
+        }
+    }
+    for (; i < in; i++) {                     /* the last in % ROWS rows, one at a time */
         const float *wi = w + (size_t)i * out_dim;
         float xi = x[i];
-        for (int o = o0; o < o1; o++) y[o] += xi * wi[o];   /* this row's term of every output */
+        for (int o = o0; o < o1; o++) y[o] += xi * wi[o];
     }
 }
 
-/* A TILE_T-token x TILE_O-output tile of sums kept in a local array while i
- * runs over the inputs (the prefill case: compute-bound, so each weight
- * loaded serves TILE_T tokens).  Each output still adds its terms in the
- * order i = 0, 1, ..., in-1, exactly as matvec_accumulate does. */
-#define TILE_T 12
-#define TILE_O 32
-static void matmul_tile(float *restrict out, const float *restrict x, const float *restrict w,
-                        int in, int out_dim, int t0, int o0) {
+/* A TILE_T-token x TILE_O-output tile (prefill: compute-bound, so each weight
+ * loaded serves TILE_T tokens).  6 x 16 sums are twelve AVX2 registers, so
+ * they stay in registers while i runs over all the inputs. */
+KERNEL_INLINE void matmul_tile_body(float *restrict out, const float *restrict x, const float *restrict w,
+                                    int in, int out_dim, int t0, int o0) {
     float acc[TILE_T][TILE_O];
     /* Load the tile's running sums (the biases). */
     for (int t = 0; t < TILE_T; t++)
@@ -82,6 +126,96 @@ static void matmul_tile(float *restrict out, const float *restrict x, const floa
         for (int o = 0; o < TILE_O; o++) out[(size_t)(t0 + t) * out_dim + o0 + o] = acc[t][o];
 }
 
+/* Dot product with 16 partial sums, combined pairwise in a fixed order. */
+KERNEL_INLINE float dot_body(const float *restrict a, const float *restrict b, int n) {
+    float part[16] = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int k = 0; k < 16; k++) part[k] += a[i + k] * b[i + k];
+    for (; i < n; i++) part[i & 15] += a[i] * b[i];
+    for (int width = 8; width > 0; width /= 2)  /* pairwise, always in this order */
+        for (int k = 0; k < width; k++) part[k] += part[k + width];
+    return part[0];
+}
+
+/* The bodies compiled for each path. */
+static void matvec_strip_portable(float *restrict y, const float *restrict x, const float *restrict w,
+                                  int in, int out_dim, int o0, int o1) { matvec_strip_body(y, x, w, in, out_dim, o0, o1); }
+static void matmul_tile_portable(float *restrict out, const float *restrict x, const float *restrict w,
+                                 int in, int out_dim, int t0, int o0) { matmul_tile_body(out, x, w, in, out_dim, t0, o0); }
+static float dot_portable(const float *restrict a, const float *restrict b, int n) { return dot_body(a, b, n); }
+#ifdef HAVE_AVX2_PATH
+__attribute__((target("avx2")))
+static void matvec_strip_avx2(float *restrict y, const float *restrict x, const float *restrict w,
+                              int in, int out_dim, int o0, int o1) { matvec_strip_body(y, x, w, in, out_dim, o0, o1); }
+/* The tile spelled out in AVX2 intrinsics, because compilers do not keep an
+ * array of 96 sums in registers: two registers of 8 sums per token, the
+ * same multiply then add per term as matmul_tile_body. */
+__attribute__((target("avx2")))
+static void matmul_tile_avx2(float *restrict out, const float *restrict x, const float *restrict w,
+                             int in, int out_dim, int t0, int o0) {
+    float *o = out + (size_t)t0 * out_dim + o0;
+    const float *xt = x + (size_t)t0 * in;
+    __m256 a00 = _mm256_loadu_ps(o + 0 * (size_t)out_dim), a01 = _mm256_loadu_ps(o + 0 * (size_t)out_dim + 8);
+    __m256 a10 = _mm256_loadu_ps(o + 1 * (size_t)out_dim), a11 = _mm256_loadu_ps(o + 1 * (size_t)out_dim + 8);
+    __m256 a20 = _mm256_loadu_ps(o + 2 * (size_t)out_dim), a21 = _mm256_loadu_ps(o + 2 * (size_t)out_dim + 8);
+    __m256 a30 = _mm256_loadu_ps(o + 3 * (size_t)out_dim), a31 = _mm256_loadu_ps(o + 3 * (size_t)out_dim + 8);
+    __m256 a40 = _mm256_loadu_ps(o + 4 * (size_t)out_dim), a41 = _mm256_loadu_ps(o + 4 * (size_t)out_dim + 8);
+    __m256 a50 = _mm256_loadu_ps(o + 5 * (size_t)out_dim), a51 = _mm256_loadu_ps(o + 5 * (size_t)out_dim + 8);
+    for (int i = 0; i < in; i++) {            /* row i's term of all 96 sums, i in order */
+        const float *wi = w + (size_t)i * out_dim + o0;
+        __m256 w0 = _mm256_loadu_ps(wi), w1 = _mm256_loadu_ps(wi + 8), xv;
+        xv = _mm256_set1_ps(xt[0 * (size_t)in + i]);
+        a00 = _mm256_add_ps(a00, _mm256_mul_ps(xv, w0)); a01 = _mm256_add_ps(a01, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[1 * (size_t)in + i]);
+        a10 = _mm256_add_ps(a10, _mm256_mul_ps(xv, w0)); a11 = _mm256_add_ps(a11, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[2 * (size_t)in + i]);
+        a20 = _mm256_add_ps(a20, _mm256_mul_ps(xv, w0)); a21 = _mm256_add_ps(a21, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[3 * (size_t)in + i]);
+        a30 = _mm256_add_ps(a30, _mm256_mul_ps(xv, w0)); a31 = _mm256_add_ps(a31, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[4 * (size_t)in + i]);
+        a40 = _mm256_add_ps(a40, _mm256_mul_ps(xv, w0)); a41 = _mm256_add_ps(a41, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[5 * (size_t)in + i]);
+        a50 = _mm256_add_ps(a50, _mm256_mul_ps(xv, w0)); a51 = _mm256_add_ps(a51, _mm256_mul_ps(xv, w1));
+    }
+    _mm256_storeu_ps(o + 0 * (size_t)out_dim, a00); _mm256_storeu_ps(o + 0 * (size_t)out_dim + 8, a01);
+    _mm256_storeu_ps(o + 1 * (size_t)out_dim, a10); _mm256_storeu_ps(o + 1 * (size_t)out_dim + 8, a11);
+    _mm256_storeu_ps(o + 2 * (size_t)out_dim, a20); _mm256_storeu_ps(o + 2 * (size_t)out_dim + 8, a21);
+    _mm256_storeu_ps(o + 3 * (size_t)out_dim, a30); _mm256_storeu_ps(o + 3 * (size_t)out_dim + 8, a31);
+    _mm256_storeu_ps(o + 4 * (size_t)out_dim, a40); _mm256_storeu_ps(o + 4 * (size_t)out_dim + 8, a41);
+    _mm256_storeu_ps(o + 5 * (size_t)out_dim, a50); _mm256_storeu_ps(o + 5 * (size_t)out_dim + 8, a51);
+}
+__attribute__((target("avx2")))
+static float dot_avx2(const float *restrict a, const float *restrict b, int n) { return dot_body(a, b, n); }
+#endif
+
+/* One path's three loops. */
+typedef struct {
+    void (*matvec_strip)(float *restrict y, const float *restrict x, const float *restrict w,
+                         int in, int out_dim, int o0, int o1);
+    void (*matmul_tile)(float *restrict out, const float *restrict x, const float *restrict w,
+                        int in, int out_dim, int t0, int o0);
+    float (*dot)(const float *restrict a, const float *restrict b, int n);
+} KernelLoops;
+
+static KernelLoops kernel_loops(KernelPath path) {
+#ifdef HAVE_AVX2_PATH
+    if (path == KERNEL_AVX2 && __builtin_cpu_supports("avx2"))   /* never AVX2 code on a CPU without it */
+        return (KernelLoops){matvec_strip_avx2, matmul_tile_avx2, dot_avx2};
+#endif
+    (void)path;
+    return (KernelLoops){matvec_strip_portable, matmul_tile_portable, dot_portable};
+}
+
+KernelPath kernel_path(void) {
+#ifdef HAVE_AVX2_PATH
+    if (__builtin_cpu_supports("avx2")) return KERNEL_AVX2;
+#endif
+    return KERNEL_PORTABLE;
+}
+
+const char *kernel_path_name(KernelPath path) { return path == KERNEL_AVX2 ? "avx2" : "portable"; }
+
 /* Columns per thread when one token streams the weights: each thread reads a
  * contiguous part of every row (all of it without OpenMP), a multiple of 16
  * floats so that no two threads write the same cache line. */
@@ -94,57 +228,50 @@ static int strip_width(int out_dim) {
     return ((out_dim + strips - 1) / strips + 15) / 16 * 16;
 }
 
-void matmul_reference(float *out, const float *x, const float *w, const float *bias,
-                      int T, int in, int out_dim) {
-    for (int t = 0; t < T; t++)
-        for (int o = 0; o < out_dim; o++) {
-            float sum = bias ? bias[o] : 0.0f;
-            for (int i = 0; i < in; i++) sum += x[(size_t)t * in + i] * w[(size_t)i * out_dim + o];
-            out[(size_t)t * out_dim + o] = sum;
-        }
-}
-
-void matmul(float *restrict out, const float *restrict x, const float *restrict w, const float *restrict bias,
-            int T, int in, int out_dim) {
+void matmul_on(KernelPath path, float *restrict out, const float *restrict x, const float *restrict w,
+               const float *restrict bias, int T, int in, int out_dim) {
+    KernelLoops k = kernel_loops(path);
     /* Every sum starts at its bias. */
     for (int t = 0; t < T; t++)
         for (int o = 0; o < out_dim; o++) out[(size_t)t * out_dim + o] = bias ? bias[o] : 0.0f;
     int t_tiled = T - T % TILE_T, o_tiled = out_dim - out_dim % TILE_O;
-    /* Full tiles; then the rows and columns left over, one token at a time.
-     * Every path sums in the same order, so prefill and decode agree bit for bit. */
+    /* Full tiles, a column strip per thread ... */
 #pragma omp parallel for schedule(static)
     for (int o0 = 0; o0 < o_tiled; o0 += TILE_O)
-        for (int t0 = 0; t0 < t_tiled; t0 += TILE_T) matmul_tile(out, x, w, in, out_dim, t0, o0);
-    for (int t = 0; t < t_tiled; t++)
-        matvec_accumulate(out + (size_t)t * out_dim, x + (size_t)t * in, w, in, out_dim, o_tiled, out_dim);
+        for (int t0 = 0; t0 < t_tiled; t0 += TILE_T) k.matmul_tile(out, x, w, in, out_dim, t0, o0);
+    /* ... the columns right of the last tile for the tiled tokens ... */
+    for (int t = 0; t < t_tiled && o_tiled < out_dim; t++)
+        k.matvec_strip(out + (size_t)t * out_dim, x + (size_t)t * in, w, in, out_dim, o_tiled, out_dim);
+    /* ... and the tokens below the last tile (all of decode), one at a time. */
     int width = strip_width(out_dim);
     for (int t = t_tiled; t < T; t++) {
         float *y = out + (size_t)t * out_dim;
         const float *xt = x + (size_t)t * in;
 #pragma omp parallel for schedule(static)
         for (int o0 = 0; o0 < out_dim; o0 += width)  /* disjoint column strips, one per thread */
-            matvec_accumulate(y, xt, w, in, out_dim, o0, o0 + width < out_dim ? o0 + width : out_dim);
+            k.matvec_strip(y, xt, w, in, out_dim, o0, o0 + width < out_dim ? o0 + width : out_dim);
     }
 }
 
-float dot(const float *restrict a, const float *restrict b, int n) {
-    float part[16] = {0};
-    int i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int k = 0; k < 16; k++) part[k] += a[i + k] * b[i + k];
-    for (; i < n; i++) part[i & 15] += a[i] * b[i];
-    for (int width = 8; width > 0; width /= 2)  /* pairwise, always in this order */
-        for (int k = 0; k < width; k++) part[k] += part[k + width];
-    return part[0];
+void matmul(float *restrict out, const float *restrict x, const float *restrict w, const float *restrict bias,
+            int T, int in, int out_dim) {
+    matmul_on(kernel_path(), out, x, w, bias, T, in, out_dim);
 }
 
-void matmul_transposed(float *out, const float *x, const float *w, int T, int C, int V) {
+float dot(const float *restrict a, const float *restrict b, int n) { return kernel_loops(kernel_path()).dot(a, b, n); }
+
+void matmul_transposed_on(KernelPath path, float *out, const float *x, const float *w, int T, int C, int V) {
+    KernelLoops k = kernel_loops(path);
     for (int t = 0; t < T; t++) {
         const float *xt = x + (size_t)t * C;
         float *y = out + (size_t)t * V;
 #pragma omp parallel for schedule(static)
-        for (int v = 0; v < V; v++) y[v] = dot(xt, w + (size_t)v * C, C);
+        for (int v = 0; v < V; v++) y[v] = k.dot(xt, w + (size_t)v * C, C);
     }
+}
+
+void matmul_transposed(float *out, const float *x, const float *w, int T, int C, int V) {
+    matmul_transposed_on(kernel_path(), out, x, w, T, C, V);
 }
 
 void gelu(float *out, const float *x, size_t n) {

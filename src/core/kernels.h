@@ -36,6 +36,19 @@ void matmul(float *restrict out, const float *restrict x, const float *restrict 
 /* out[t][v] = x[t] . w[v], w laid out [V, C] (the unembedding, tied to wte).   [T, C] -> [T, V] */
 void matmul_transposed(float *out, const float *x, const float *w, int T, int C, int V);
 
+/* Which compiled copy of the hot loops runs: the portable C the build
+ * targets, or the same C compiled for AVX2 (no FMA) when the CPU has it.
+ * Both give the same bits; kernel_path() is the widest this CPU and build
+ * allow, asked of the CPU on each call (a build with
+ * -DARGEN_PORTABLE_KERNELS never takes the AVX2 path). */
+typedef enum { KERNEL_PORTABLE, KERNEL_AVX2 } KernelPath;
+KernelPath kernel_path(void);
+const char *kernel_path_name(KernelPath path);   /* "portable", "avx2" */
+/* matmul and matmul_transposed on a chosen path (tests compare the paths). */
+void matmul_on(KernelPath path, float *restrict out, const float *restrict x, const float *restrict w,
+               const float *restrict bias, int T, int in, int out_dim);
+void matmul_transposed_on(KernelPath path, float *out, const float *x, const float *w, int T, int C, int V);
+
 /* Dot product with 16 fixed partial sums combined in a fixed order. */
 float dot(const float *restrict a, const float *restrict b, int n);
 
