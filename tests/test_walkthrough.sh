@@ -7,14 +7,18 @@
 #   stage 2  norm of the final hidden state             == forward.final_hidden_norm (rel 1e-6:
 #                                                          numpy's sum order vs the C loop)
 #            the top-10 logits (ids, values)            == logits.top
-#   stage 3  the entropy softmax_entropy returned       == selection.entropy_nats (as float32)
+#   stage 3  the entropy softmax left in sel->entropy    == selection.entropy_nats (as float32)
+#            (the stage-3 breakpoint on softmax is set once sampler_select is
+#            reached: attention calls the same softmax)
 #            probabilities before the sort               == selection.table[].probability
 #   stage 4  the Selection table (ids, penalized, scaled, probability, cumulative, kept)
 #            the draw, the chosen id/rank/probability    == selection.table, .draw, .chosen
 #   stage 5  the appended token                          == appended.id == selection.chosen.id
 # Numbers are compared as printed strings and as float32 values: both sides
 # print the shortest decimal that reads back as the same float32.
-# Also checks that gdb auto-loads build/debug/argen-gdb.py once trusted.
+# Also checks that gdb auto-loads build/debug/argen-gdb.py once trusted, and
+# that `step` from generate_step with --trace on reaches forward_pass in
+# fewer than 30 steps (argen_gdb.py skips the JSON writer and the tracers).
 #
 # Needs gdb (tests/install-deps.sh) and build/debug/argen (`make debug`).
 # MODEL=DIR picks the model; default data/tiny, else a small random model
@@ -105,7 +109,7 @@ by_id = {r["id"]: r for r in table}
 
 # ---- stage 3: the softmax ----
 s3 = stage(3)
-m = one(r"Value returned is \$\d+ = (%s)$" % NUM, s3, "stage 3 entropy")
+m = one(r"^entropy: (%s) nats" % NUM, s3, "stage 3 entropy")
 if m:
     same("stage 3 entropy", m.group(1), sel["entropy_nats"])
 rows3 = SEL_ROW.findall(s3)
@@ -167,6 +171,29 @@ if fails:
 print("walkthrough: %d logits, %d probability rows, the draw and token %d match the trace"
       % (len(rows), len(rows4), sel["chosen"]["id"]))
 EOF
+
+# Stepping: from generate_step, `step` must reach forward_pass in < 30 steps
+# with a trace being written (the observers' files are skipped).
+cat >"$tmp/steps.gdb" <<'EOF'
+set pagination off
+set confirm off
+source tools/gdb/argen_gdb.py
+break generate_step
+run
+python
+n = 0
+while gdb.selected_frame().name() != "forward_pass" and n < 200:
+    gdb.execute("step", to_string=True)
+    n += 1
+print("steps to forward_pass: %d" % n)
+end
+kill
+EOF
+timeout 300 gdb -q -batch -nx -iex "set auto-load python-scripts off" -x "$tmp/steps.gdb" --args "$ARGEN_DEBUG" generate \
+    --model "$model" --prompt "Once upon a time" --max-new-tokens 2 --trace "$tmp/steps.json" </dev/null >"$tmp/steps.out" 2>&1 || true
+n=$(sed -n 's/^steps to forward_pass: \([0-9]*\)$/\1/p' "$tmp/steps.out")
+[ -n "$n" ] && [ "$n" -lt 30 ] || { echo "FAIL step from generate_step to forward_pass took ${n:-?} steps (want < 30):"; tail -5 "$tmp/steps.out"; exit 1; }
+echo "walkthrough: step reaches forward_pass from generate_step in $n steps with --trace"
 
 # Auto-loading: the Makefile copies the printers next to the debug binary.
 dir=$(dirname "$ARGEN_DEBUG")

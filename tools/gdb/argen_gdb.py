@@ -28,6 +28,10 @@ Commands:  argen-tokens EXPR [N]   argen-logits [EXPR [N]]   argen-probs [SEL]
            argen-tokenizer EXPR   argen-stage N TITLE   argen-pause
 Function:  $argen_tok(ID) -> the token's text.   Setting: set argen-top-n N.
 
+`step` skips the files that only observe a run (SKIPPED_FILES: the JSON
+writer, the trace sink, the CLI's observers), so stepping from generate_step
+with --trace on reaches forward_pass in a few steps instead of hundreds.
+
 Numbers print as the shortest decimal that reads back as the same float32,
 the rule the JSON trace uses (src/formats/json.c jw_float), so a value printed here
 and the same value in the trace are the same string.
@@ -969,7 +973,19 @@ class PauseCommand(gdb.Command):
             pass
 
 
+# Files that observe a run but compute nothing of it: `step` never enters them.
+SKIPPED_FILES = ("src/formats/json.c", "src/trace/trace.c", "src/cli/observe.c")
+
+
+def skip_observers():
+    known = gdb.execute("info skip", to_string=True)
+    for f in SKIPPED_FILES:
+        if f not in known:   # sourcing the script twice adds nothing
+            gdb.execute("skip file " + f, to_string=True)
+
+
 def register(objfile=None):
+    skip_observers()
     TopN()
     TokensCommand()
     LogitsCommand()

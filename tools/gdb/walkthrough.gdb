@@ -18,7 +18,10 @@
 # because the softmax runs inside it):
 #   1 forward_new_tokens   the forward pass over the tokens the KV cache lacks
 #   2 project_to_logits    the final position's hidden state -> logits [V]
-#   3 softmax_entropy      softmax(logits / T) -> probabilities [V]
+#   3 softmax              softmax(logits / T) -> probabilities [V], inside sampler_select.
+#                          Attention calls the same softmax (core/kernels.h), so its
+#                          breakpoint is set only once sampler_select is reached; the
+#                          entropy comes back through a pointer into sel->entropy
 #   4 (finish)             the selection: sort, top-k, the draw, the token
 #   5 append_token         the token joins the context
 
@@ -45,7 +48,6 @@ end
 
 break forward_new_tokens
 break project_to_logits
-break softmax_entropy
 break append_token
 run
 
@@ -64,10 +66,14 @@ finish
 argen-logits g->state.logits
 argen-pause
 
+tbreak sampler_select
 continue
-argen-stage 3 "the softmax" "softmax_entropy(probs, x = logits / T, V): exp(x - max) / sum, in double" "Trace: steps[0].selection.entropy_nats, table[].probability"
+tbreak softmax
+continue
+argen-stage 3 "the softmax" "softmax(probs, x = logits / T, V, &sel->entropy): exp(x - max) / sum, in double; returns log Z" "Trace: steps[0].selection.entropy_nats, table[].probability"
 print x
 finish
+printf "entropy: %.9g nats (%.9g bits)\n", sel->entropy, sel->entropy / 0.6931471805599453
 argen-probs sel
 argen-pause
 
