@@ -21,7 +21,8 @@ fuzzer) BUILD=${2:-build/fuzz}; SAN="-fsanitize=fuzzer-no-link,address,undefined
 esac
 OPT="-O1 -g -fno-omit-frame-pointer $SAN"
 make -s BUILD="$BUILD" CC=clang OPT="$OPT" "$BUILD/argen" >&2
-objs=$(find "$BUILD"/obj -name '*.o' | grep -v '/cli/main\.o$' | sort)
+# the objects of today's sources (not stale ones an older layout left in BUILD/obj)
+objs=$(for c in src/*/*.c; do o=${c#src/}; echo "$BUILD/obj/${o%.c}.o"; done | grep -v '/cli/main\.o$')
 mkdir -p "$BUILD/fuzz"
 for h in tests/fuzz/fuzz_*.c; do
     name=$(basename "$h" .c)
