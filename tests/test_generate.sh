@@ -90,7 +90,7 @@ fi
 # compare: one column per strategy, and its JSON and Markdown.
 if "$ARGEN" compare --model "$M" --ids 464,2068 --strategies greedy,top-k=40,top-p=0.9,beam=2 --seed 3 \
        --max-new-tokens 5 --shared-draws --json "$T/c.json" --markdown "$T/c.md" >"$T/out" 2>"$T/err" &&
-   $PY -c "import json,sys; d=json.load(open('$T/c.json')); assert len(d['strategies'])==4" && grep -q '| step' "$T/c.md"; then
+   $PY -c "import json,sys; d=json.load(open('$T/c.json')); assert len(d['strategies'])==4" && grep -q '| token |' "$T/c.md"; then
     ok "compare"
 else
     bad "compare: $(cat "$T/err")"
