@@ -3,12 +3,13 @@
  *
  * Speed comes from memory layout, not tricks: decoding streams four weight
  * rows at a time into a contiguous row of outputs, so each output is loaded
- * and stored once per four terms; prefill keeps a 6 x 16 tile of outputs in
- * registers so every weight loaded serves 6 tokens.  Compilers vectorise
- * both without -ffast-math because every output keeps its own sum, in order.
- * The dot product keeps 16 partial sums, combined in a fixed order, for the
- * same reason.  OpenMP (make OMP=1) only splits loops whose iterations write
- * disjoint outputs, so the thread count never changes a bit.
+ * and stored once per four terms; prefill keeps a tile of outputs (6 x 16 in
+ * AVX2 registers, 12 x 32 in an L1-resident array) so every weight loaded
+ * serves several tokens.  Compilers vectorise both without -ffast-math
+ * because every output keeps its own sum, in order.  The dot product keeps 16
+ * partial sums, combined in a fixed order, for the same reason.  OpenMP
+ * (make OMP=1) only splits loops whose iterations write disjoint outputs, so
+ * the thread count never changes a bit.
  */
 #include "core/kernels.h"
 
@@ -77,8 +78,10 @@ void matmul_reference(float *out, const float *x, const float *w, const float *b
 #endif
 
 #define ROWS 4     /* decode: weight rows added per pass over the outputs */
-#define TILE_T 6   /* prefill: tokens x outputs of one register-held tile */
-#define TILE_O 16
+#define TILE_T 12  /* prefill, portable: tokens x outputs of one tile, a local array */
+#define TILE_O 32
+#define TILE_T_AVX2 6   /* prefill, AVX2: 6 x 16 sums, twelve registers */
+#define TILE_O_AVX2 16
 
 /* y[o0..o1) += x @ w[:, o0..o1) for one token (decode: memory-bound, so each
  * weight byte is read once, ROWS rows streaming side by side). */
@@ -105,10 +108,10 @@ KERNEL_INLINE void matvec_strip_body(float *restrict y, const float *restrict x,
 }
 
 /* A TILE_T-token x TILE_O-output tile (prefill: compute-bound, so each weight
- * loaded serves TILE_T tokens).  6 x 16 sums are twelve AVX2 registers, so
- * they stay in registers while i runs over all the inputs. */
-KERNEL_INLINE void matmul_tile_body(float *restrict out, const float *restrict x, const float *restrict w,
-                                    int in, int out_dim, int t0, int o0) {
+ * loaded serves TILE_T tokens); the sums live in a local array that stays in
+ * the L1 cache, and the compiler vectorises the loop over o. */
+static void matmul_tile_portable(float *restrict out, const float *restrict x, const float *restrict w,
+                                 int in, int out_dim, int t0, int o0) {
     float acc[TILE_T][TILE_O];
     /* Load the tile's running sums (the biases). */
     for (int t = 0; t < TILE_T; t++)
@@ -141,16 +144,15 @@ KERNEL_INLINE float dot_body(const float *restrict a, const float *restrict b, i
 /* The bodies compiled for each path. */
 static void matvec_strip_portable(float *restrict y, const float *restrict x, const float *restrict w,
                                   int in, int out_dim, int o0, int o1) { matvec_strip_body(y, x, w, in, out_dim, o0, o1); }
-static void matmul_tile_portable(float *restrict out, const float *restrict x, const float *restrict w,
-                                 int in, int out_dim, int t0, int o0) { matmul_tile_body(out, x, w, in, out_dim, t0, o0); }
 static float dot_portable(const float *restrict a, const float *restrict b, int n) { return dot_body(a, b, n); }
 #ifdef HAVE_AVX2_PATH
 __attribute__((target("avx2")))
 static void matvec_strip_avx2(float *restrict y, const float *restrict x, const float *restrict w,
                               int in, int out_dim, int o0, int o1) { matvec_strip_body(y, x, w, in, out_dim, o0, o1); }
-/* The tile spelled out in AVX2 intrinsics, because compilers do not keep an
- * array of 96 sums in registers: two registers of 8 sums per token, the
- * same multiply then add per term as matmul_tile_body. */
+/* A 6 x 16 tile spelled out in AVX2 intrinsics, because compilers do not
+ * keep an array of 96 sums in registers: two registers of 8 sums per token,
+ * held while i runs over all the inputs, the same multiply then add per term
+ * as matmul_tile_portable. */
 __attribute__((target("avx2")))
 static void matmul_tile_avx2(float *restrict out, const float *restrict x, const float *restrict w,
                              int in, int out_dim, int t0, int o0) {
@@ -196,15 +198,16 @@ typedef struct {
     void (*matmul_tile)(float *restrict out, const float *restrict x, const float *restrict w,
                         int in, int out_dim, int t0, int o0);
     float (*dot)(const float *restrict a, const float *restrict b, int n);
+    int tile_t, tile_o;   /* matmul_tile's tokens x outputs */
 } KernelLoops;
 
 static KernelLoops kernel_loops(KernelPath path) {
 #ifdef HAVE_AVX2_PATH
     if (path == KERNEL_AVX2 && __builtin_cpu_supports("avx2"))   /* never AVX2 code on a CPU without it */
-        return (KernelLoops){matvec_strip_avx2, matmul_tile_avx2, dot_avx2};
+        return (KernelLoops){matvec_strip_avx2, matmul_tile_avx2, dot_avx2, TILE_T_AVX2, TILE_O_AVX2};
 #endif
     (void)path;
-    return (KernelLoops){matvec_strip_portable, matmul_tile_portable, dot_portable};
+    return (KernelLoops){matvec_strip_portable, matmul_tile_portable, dot_portable, TILE_T, TILE_O};
 }
 
 KernelPath kernel_path(void) {
@@ -234,11 +237,11 @@ void matmul_on(KernelPath path, float *restrict out, const float *restrict x, co
     /* Every sum starts at its bias. */
     for (int t = 0; t < T; t++)
         for (int o = 0; o < out_dim; o++) out[(size_t)t * out_dim + o] = bias ? bias[o] : 0.0f;
-    int t_tiled = T - T % TILE_T, o_tiled = out_dim - out_dim % TILE_O;
+    int t_tiled = T - T % k.tile_t, o_tiled = out_dim - out_dim % k.tile_o;
     /* Full tiles, a column strip per thread ... */
 #pragma omp parallel for schedule(static)
-    for (int o0 = 0; o0 < o_tiled; o0 += TILE_O)
-        for (int t0 = 0; t0 < t_tiled; t0 += TILE_T) k.matmul_tile(out, x, w, in, out_dim, t0, o0);
+    for (int o0 = 0; o0 < o_tiled; o0 += k.tile_o)
+        for (int t0 = 0; t0 < t_tiled; t0 += k.tile_t) k.matmul_tile(out, x, w, in, out_dim, t0, o0);
     /* ... the columns right of the last tile for the tiled tokens ... */
     for (int t = 0; t < t_tiled && o_tiled < out_dim; t++)
         k.matvec_strip(out + (size_t)t * out_dim, x + (size_t)t * in, w, in, out_dim, o_tiled, out_dim);
