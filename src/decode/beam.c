@@ -311,6 +311,7 @@ static int results_from_done(BeamWork *w, const StopReason *reasons, int n_promp
         int pick = -1;
         for (int i = 0; i < w->n_done; i++)
             if (!taken[i] && (pick < 0 || w->done_score[i] > w->done_score[pick])) pick = i;
+        if (pick < 0) break;   /* cannot happen: r < n_done hypotheses are left */
         taken[pick] = 1;
         const Beam *b = &w->done[pick];
         BeamHypothesis *h = &out->best[r];

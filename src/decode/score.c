@@ -18,7 +18,7 @@ void score_row(TokenScore *out, const float *logits, int V, int target) {
     /* rank: tokens strictly better, plus tied tokens with a lower id */
     int better = 0;
     for (int v = 0; v < V; v++)
-        better += logits[v] > logits[target] || (logits[v] == logits[target] && v < target);
+        better += logits[v] > logits[target] || (v < target && logits[v] == logits[target]);
     out->id = target;
     out->logprob = (double)logits[target] - lse;
     out->probability = exp(out->logprob);

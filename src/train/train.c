@@ -544,7 +544,7 @@ static int log_read(TrainLog *log, const char *path, long last_step, Error *err)
 
 /* float32 little-endian, whatever the host's byte order */
 static void put_f32_le(FILE *f, const float *x, size_t n) {
-    unsigned char buf[4096];
+    unsigned char buf[4096] = {0};
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t u;
