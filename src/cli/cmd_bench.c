@@ -36,34 +36,87 @@ static const char *usage =
     "Each figure is the median of R runs (default 3).  --markdown prints a table row set.\n";
 
 /* Bytes read per second by the simplest streaming loop: a sum with 16
- * partial sums over a buffer far larger than the caches (best of 5).  With
- * OpenMP each thread streams its own contiguous part, so the figure is the
- * bandwidth that the same number of threads can draw. */
+ * partial sums over a buffer far larger than the caches (best of 5), in the
+ * widest vector unit the kernels use (AVX2 where the CPU has it, compiled
+ * here for it as core/kernels.c does).  With OpenMP each thread streams its
+ * own contiguous part, so the figure is the bandwidth that the same number
+ * of threads can draw. */
 #define BW_CHUNKS 64
+static float sum_chunk(const float *b, size_t n) {
+    float part[16] = {0};
+    for (size_t i = 0; i < n; i += 16)
+        for (int k = 0; k < 16; k++) part[k] += b[i + k];
+    float s = 0;
+    for (int k = 0; k < 16; k++) s += part[k];
+    return s;
+}
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(ARGEN_PORTABLE_KERNELS)
+__attribute__((target("avx2"))) static float sum_chunk_avx2(const float *b, size_t n) {
+    float part[16] = {0};
+    for (size_t i = 0; i < n; i += 16)
+        for (int k = 0; k < 16; k++) part[k] += b[i + k];
+    float s = 0;
+    for (int k = 0; k < 16; k++) s += part[k];
+    return s;
+}
+#else
+#define sum_chunk_avx2 sum_chunk
+#endif
+
 static double read_bandwidth(size_t bytes) {
     size_t n = bytes / sizeof(float) / (16 * BW_CHUNKS) * (16 * BW_CHUNKS), per = n / BW_CHUNKS;
     float *buf = malloc(n * sizeof *buf);
     if (!buf) return 0;
     for (size_t i = 0; i < n; i++) buf[i] = (float)(i & 7);
+    float (*sum)(const float *, size_t) = kernel_path() == KERNEL_AVX2 ? sum_chunk_avx2 : sum_chunk;
     double best = 0, total = 0;
     for (int rep = 0; rep < 5; rep++) {
         float sums[BW_CHUNKS];
         double t0 = now_seconds();
 #pragma omp parallel for schedule(static)
-        for (int c = 0; c < BW_CHUNKS; c++) {
-            float part[16] = {0};
-            const float *b = buf + (size_t)c * per;
-            for (size_t i = 0; i < per; i += 16)
-                for (int k = 0; k < 16; k++) part[k] += b[i + k];
-            sums[c] = 0;
-            for (int k = 0; k < 16; k++) sums[c] += part[k];
-        }
+        for (int c = 0; c < BW_CHUNKS; c++) sums[c] = sum(buf + (size_t)c * per, per);
         double dt = now_seconds() - t0;
         for (int c = 0; c < BW_CHUNKS; c++) total += sums[c];  /* keeps the loop alive */
         if (n * sizeof(float) / dt > best) best = n * sizeof(float) / dt;
     }
     free(buf);
     return total > 0 ? best : 0;
+}
+
+static void row(int markdown, const char *label, const char *fmt, ...);
+
+/* GB/s of each weight-streaming kernel of decode (one token): the same
+ * matmul over the matching weight of every layer in turn, so that the bytes
+ * read (n_layer matrices) far exceed the caches; best of `repeat`. */
+static void bench_kernels(int markdown, const GPT2 *m, int repeat) {
+    const GPT2Config *c = &m->config;
+    size_t C = (size_t)c->n_embd, V = (size_t)c->vocab_size;
+    float *x = malloc(4 * C * sizeof *x), *y = malloc((V > 4 * C ? V : 4 * C) * sizeof *y);
+    if (!x || !y) { free(x); free(y); return; }
+    for (size_t i = 0; i < 4 * C; i++) x[i] = (float)((i * 37) % 11) / 11.0f - 0.5f;
+    static const char *names[] = {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj", "lm_head"};
+    for (int k = 0; k < 5; k++) {
+        double best = 1e30, bytes = 0;
+        for (int r = 0; r < repeat; r++) {
+            double t0 = now_seconds();
+            bytes = 0;
+            for (int l = 0; l < (k == 4 ? 1 : c->n_layer); l++) {
+                const LayerWeights *w = &m->w.h[l];
+                int in = k == 3 ? 4 * (int)C : (int)C, out = k == 0 ? 3 * (int)C : k == 2 ? 4 * (int)C : (int)C;
+                const float *wt = k == 0 ? w->attn_c_attn_weight : k == 1 ? w->attn_c_proj_weight
+                                : k == 2 ? w->mlp_c_fc_weight : w->mlp_c_proj_weight;
+                if (k == 4) { matmul_transposed(y, x, m->w.lm_head, 1, (int)C, (int)V); bytes += (double)V * C * 4; }
+                else { matmul(y, x, wt, NULL, 1, in, out); bytes += (double)in * out * 4; }
+            }
+            double dt = now_seconds() - t0;
+            if (dt < best) best = dt;
+        }
+        char label[64];
+        snprintf(label, sizeof label, "decode kernel %s", names[k]);
+        row(markdown, label, "%.1f GB/s (%.1f MB per token)", bytes / best / 1e9, bytes / 1e6);
+    }
+    free(x);
+    free(y);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -194,8 +247,10 @@ int cmd_bench(int argc, char **argv) {
 
     printf("%s", markdown ? "| measure | value |\n|---|---|\n" : "");
     row(markdown, "model", "%s (%.1f M params, %.1f MB f32)", dir, m.n_floats / 1e6, weight_bytes / 1e6);
+    row(markdown, "kernels", "%s", kernel_path_name(kernel_path()));
     row(markdown, "read bandwidth", "%.1f GB/s", bw / 1e9);
     row(markdown, "decode bound (bandwidth / weights)", "%.1f tok/s", bound);
+    bench_kernels(markdown, &m, (int)repeat);
     row(markdown, "load time", "%.3f s", load_s);
     for (int k = 0; k < n_prefill; k++) {
         int T = prefill[k];
