@@ -1,5 +1,5 @@
 #!/bin/sh
-# The notebooks (issue 7): writes fresh traces with the built argen into a
+# The notebooks: writes fresh traces with the built argen into a
 # temporary folder, then executes every notebook in notebooks/ from a clean
 # kernel (nbclient, /usr/bin/python3) against them; any cell error fails.
 # The notebooks assert argen's numbers against numpy as they go (softmax,

@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_train.sh - argen train and train-tokenizer on bad input, from the command
-# line (issue 5): each case a one-line message naming the file or option, the
+# line: each case a one-line message naming the file or option, the
 # right exit code, and no checkpoint written.  A data file of arbitrary bytes
 # is not bad input: byte-level BPE maps every byte, so it must train.
 BUILD=${BUILD:-build}
