@@ -91,11 +91,40 @@ START_TEST(test_reads_what_the_file_says) {
 }
 END_TEST
 
+/* A greedy step records no draw (null) and its rows below the argmax as cut by "argmax". */
+START_TEST(test_argmax_step_has_no_draw) {
+    char *a = mutated("\"draw\":0.9", "\"draw\":null");
+    const char *from = "\"cut_by\":null,\"renormalized\":0.25";
+    char *at = strstr(a, from);
+    ck_assert_ptr_nonnull(at);
+    char *b = malloc(strlen(a) + 16);
+    size_t pre = (size_t)(at - a);
+    memcpy(b, a, pre);
+    sprintf(b + pre, "\"cut_by\":\"argmax\",\"renormalized\":0.25%s", at + strlen(from));
+    TraceDoc doc;
+    Error err;
+    int rc = trace_doc_parse(&doc, b, strlen(b), "t.json", &err);
+    ck_assert_msg(rc == 0, "%s", err.msg);
+    ck_assert_int_eq(doc.steps[0].has_draw, 0);
+    ck_assert_str_eq(doc.steps[0].table[1].cut_by, "argmax");
+    trace_doc_free(&doc);
+    free(a);
+    free(b);
+    TraceDoc doc2;
+    char *c = mutated("\"draw\":0.9", "\"draw\":0.25");
+    ck_assert_int_eq(trace_doc_parse(&doc2, c, strlen(c), "t.json", &err), 0);
+    ck_assert_int_eq(doc2.steps[0].has_draw, 1);
+    trace_doc_free(&doc2);
+    free(c);
+}
+END_TEST
+
 START_TEST(test_refuses_with_the_path) {
     expect_refused("\"probability\":0.6", "\"probability\":\"0.6\"",
                    "t.json: steps[0].selection.table[0].probability: expected a number");
     expect_refused("\"draw\":0.9,", "", "t.json: steps[0].selection.draw: expected a number (missing)");
-    expect_refused("\"draw\":0.9", "\"draw\":1.5", "t.json: steps[0].selection.draw: expected a number in [0, 1)");
+    expect_refused("\"draw\":0.9", "\"draw\":1.5",
+                   "t.json: steps[0].selection.draw: expected a number in [0, 1), or null (an argmax step)");
     expect_refused("argen-trace", "argen-trcae", "t.json: format: expected \"argen-trace\" or \"argen-compare\"");
     expect_refused("\"version\":1", "\"version\":2", "t.json: version: expected 1");
     expect_refused("[[[0.25,0.75]]]", "[[[0.25]]]",
@@ -108,7 +137,7 @@ START_TEST(test_refuses_with_the_path) {
     expect_refused("\"tokens\":[\"a\",\" <b>\"]}", "\"tokens\":[\"a\"]}",
                    "t.json: prompt.tokens: expected 2 tokens, one per id");
     expect_refused("\"cut_by\":null", "\"cut_by\":\"top-q\"",
-                   "t.json: steps[0].selection.table[0].cut_by: expected null, \"top-k\", \"top-p\", \"min-p\" or \"min-new-tokens\"");
+                   "t.json: steps[0].selection.table[0].cut_by: expected null, \"top-k\", \"top-p\", \"min-p\", \"min-new-tokens\" or \"argmax\"");
     expect_refused("\"level\":\"summary\"", "\"level\":3", "t.json: level: expected \"summary\" or \"full\"");
     expect_refused("\"top-p=0.9\"", "\"top-p=0.8\"",
                    "t.json: steps[0].selection.alternatives.top-p=0.9: expected an object {id, token} (missing)");
@@ -292,6 +321,7 @@ static Suite *render_suite(void) {
     suite_add_tcase(s, core);
     TCase *edge = tcase_create("edge");
     tcase_add_test(edge, test_refuses_with_the_path);
+    tcase_add_test(edge, test_argmax_step_has_no_draw);
     tcase_add_test(edge, test_every_ascii_byte_escaped);
     tcase_add_test(edge, test_seeds_to_2_pow_53);
     tcase_add_test(edge, test_attention_shape_before_allocation);

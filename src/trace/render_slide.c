@@ -38,7 +38,7 @@
 #define HEATMAP_KEYS 10       /* key columns of the heatmap besides position 0 */
 #define HEATMAP_ROWS 16       /* rows of the heatmap (layer x head); more: the chosen layer's heads */
 
-static int is_greedy(const TracedStep *s) { return strcmp(s->strategy, "greedy") == 0; }
+static int is_greedy(const TracedStep *s) { return strcmp(s->strategy, "greedy") == 0 || !s->has_draw; }
 
 /* The rules that were on, as the header says them: "top-k 40, T = 0.8"; greedy: "greedy (argmax)". */
 static void rules_text(char *out, size_t n, const TraceDoc *doc, const TracedStep *s) {

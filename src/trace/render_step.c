@@ -63,7 +63,7 @@ static void token_strip(FILE *f, const TracedToken *toks, size_t n, int mark) {
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
 /* Greedy takes the argmax: its diagrams show no cut rule and no draw. */
-static int greedy(const TracedStep *s) { return strcmp(s->strategy, "greedy") == 0; }
+static int greedy(const TracedStep *s) { return strcmp(s->strategy, "greedy") == 0 || !s->has_draw; }
 
 /* ---- the step diagram: one box per stage ---- */
 
@@ -126,7 +126,7 @@ static void stage_selection(FILE *f, const TracedStep *s) {
     text_html(v, sizeof v, s->strategy);
     snprintf(title, sizeof title, "selection: %s", v);
     box_begin(f, "selection", title, COLOR_PURPLE);
-    if (strcmp(s->strategy, "greedy") == 0) {   /* greedy takes the argmax: nothing is cut, nothing drawn */
+    if (greedy(s)) {   /* greedy takes the argmax: nothing is cut, nothing drawn */
         token_html(t, sizeof t, &s->chosen);
         snprintf(v, sizeof v, "<B>%s</B> (the argmax)", t);
         box_row(f, "chosen", v);

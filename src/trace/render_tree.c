@@ -49,6 +49,7 @@ static void sampled_step(FILE *f, const TracedStep *s, size_t top, const char *p
     for (size_t i = 0; i < s->n_table; i++) {
         const TracedRow *r = &s->table[i];
         int chosen = r->rank == s->chosen_rank;
+        int rule_cut = r->cut_by && strcmp(r->cut_by, "argmax") != 0;   /* greedy's others were not cut, only not taken */
         if (i >= top && !chosen) continue;
         token_html(t, sizeof t, &r->token);
         if (o->slide) fmt_percent(p, sizeof p, r->probability);
@@ -56,9 +57,9 @@ static void sampled_step(FILE *f, const TracedStep *s, size_t top, const char *p
         snprintf(id, sizeof id, "s%d_r%d", s->step, r->rank);
         fprintf(f, "  %s [shape=box, style=\"rounded%s\", fillcolor=\"%s\", color=\"%s\", penwidth=%d, "
                    "label=<%s%s%s%s>];\n",
-                id, chosen ? ",filled" : r->cut_by ? ",dashed" : "", chosen ? COLOR_CHOSEN_BG : "white",
+                id, chosen ? ",filled" : rule_cut ? ",dashed" : "", chosen ? COLOR_CHOSEN_BG : "white",
                 chosen ? COLOR_BLUE : COLOR_GREY, chosen ? 3 : 1, chosen ? "<B>" : "", t, chosen ? "</B>" : "",
-                r->cut_by ? (o->slide ? "<BR/>cut" : "<BR/><FONT POINT-SIZE=\"12\">cut</FONT>") : "");
+                rule_cut ? (o->slide ? "<BR/>cut" : "<BR/><FONT POINT-SIZE=\"12\">cut</FONT>") : "");
         fprintf(f, "  %s -> %s [label=<%s>, penwidth=%d, color=\"%s\", fontcolor=\"%s\"%s];\n", parent, id, p,
                 chosen ? 4 : 1, chosen ? COLOR_BLUE : COLOR_GREY, chosen ? "black" : "#555555",
                 chosen ? "" : ", style=dashed");

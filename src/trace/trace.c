@@ -286,14 +286,24 @@ static void jt_logits(void *ctx, const float *logits, int V) {
     jw_object_end(w);
 }
 
+/* Greedy (and beam search, Jacobi, any T <= 0) takes the argmax, as
+ * sampler_select decides: no truncation rule runs and the draw is not used,
+ * so the trace records neither: every row below rank 0 is cut_by "argmax",
+ * n_top_k and n_top_p are the whole vocabulary, and draw is null. */
+static int takes_argmax(const SamplerSettings *cfg) {
+    return cfg->strategy == STRATEGY_GREEDY || cfg->strategy == STRATEGY_BEAM || cfg->strategy == STRATEGY_JACOBI ||
+           cfg->temperature <= 0;
+}
+
 /* One row of the selection table: every stage for the token at rank r.
  * log_z_t1: log normalizer of the penalized logits (before temperature). */
 static void jt_selection_row(JsonTrace *jt, const Selection *sel, const float *raw, int r, double cum_before,
-                             double log_z_t1) {
+                             double log_z_t1, int argmax) {
     JsonWriter *w = &jt->w;
     int id = sel->order[r];
-    CutRule cut = id == sel->suppressed ? CUT_MIN_NEW_TOKENS : r >= sel->n_top_k ? CUT_TOP_K : r >= sel->n_top_p ? CUT_TOP_P
-                : r >= sel->n_kept ? CUT_MIN_P : CUT_NONE;
+    CutRule cut = id == sel->suppressed ? CUT_MIN_NEW_TOKENS : argmax ? CUT_NONE : r >= sel->n_top_k ? CUT_TOP_K
+                : r >= sel->n_top_p ? CUT_TOP_P : r >= sel->n_kept ? CUT_MIN_P : CUT_NONE;
+    int not_argmax = argmax && r > 0 && cut == CUT_NONE;   /* greedy: below the argmax, no rule cut it */
     double p = sel->probs[id];
     jw_object_begin(w);
     jw_key(w, "rank"); jw_int(w, r);
@@ -305,14 +315,17 @@ static void jt_selection_row(JsonTrace *jt, const Selection *sel, const float *r
     jw_key(w, "probability"); jw_float(w, p);
     jw_key(w, "probability_before_temperature"); jw_float(w, (float)exp((double)sel->penalized[id] - log_z_t1));
     jw_key(w, "cumulative"); jw_float(w, cum_before + p);
-    jw_key(w, "kept_top_k"); jw_bool(w, r < sel->n_top_k);
-    jw_key(w, "kept_top_p"); jw_bool(w, r < sel->n_top_p);
-    jw_key(w, "kept_min_p"); jw_bool(w, r < sel->n_kept);
+    jw_key(w, "kept_top_k"); jw_bool(w, argmax ? cut == CUT_NONE : r < sel->n_top_k);
+    jw_key(w, "kept_top_p"); jw_bool(w, argmax ? cut == CUT_NONE : r < sel->n_top_p);
+    jw_key(w, "kept_min_p"); jw_bool(w, argmax ? cut == CUT_NONE : r < sel->n_kept);
     jw_key(w, "cut_by");
-    if (cut == CUT_NONE) jw_null(w); else jw_string(w, cut_rule_name(cut));
-    jw_key(w, "renormalized"); jw_float(w, cut == CUT_NONE ? p / sel->kept_mass : 0.0);
+    if (not_argmax) jw_string(w, "argmax");
+    else if (cut == CUT_NONE) jw_null(w);
+    else jw_string(w, cut_rule_name(cut));
+    int kept = cut == CUT_NONE && !not_argmax;
+    jw_key(w, "renormalized"); jw_float(w, kept ? p / sel->kept_mass : 0.0);
     jw_key(w, "slice");
-    if (cut == CUT_NONE) {
+    if (kept) {
         double lo, hi;
         selection_slice(sel, r, &lo, &hi);
         jw_array_begin(w); jw_float(w, lo); jw_float(w, hi); jw_array_end(w);
@@ -341,9 +354,11 @@ static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const Samp
     jw_key(w, "min_new_tokens"); jw_int(w, cfg->min_new_tokens);
     jw_key(w, "suppressed");
     if (sel->suppressed < 0) jw_null(w); else jw_int(w, sel->suppressed);
-    jw_key(w, "draw"); jw_float(w, sel->draw);
-    jw_key(w, "n_top_k"); jw_int(w, sel->n_top_k);
-    jw_key(w, "n_top_p"); jw_int(w, sel->n_top_p);
+    int argmax = takes_argmax(cfg);
+    jw_key(w, "draw");
+    if (argmax) jw_null(w); else jw_float(w, sel->draw);
+    jw_key(w, "n_top_k"); jw_int(w, argmax ? sel->V : sel->n_top_k);
+    jw_key(w, "n_top_p"); jw_int(w, argmax ? sel->V : sel->n_top_p);
     jw_key(w, "n_kept"); jw_int(w, sel->n_kept);
     jw_key(w, "kept_mass"); jw_float(w, sel->kept_mass);
     jw_key(w, "nucleus_size"); jw_int(w, top_p_keep(sel->probs, sel->order, sel->V, 0.9));
@@ -424,7 +439,7 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
     for (int r = 0; r < sel->V; r++) {
         /* and the suppressed token's row (min-new-tokens), last in rank order */
         int suppressed = sel->order[r] == sel->suppressed;
-        if (r < n || r == sel->chosen_rank || suppressed) jt_selection_row(jt, sel, raw, r, cum, log_z_t1);
+        if (r < n || r == sel->chosen_rank || suppressed) jt_selection_row(jt, sel, raw, r, cum, log_z_t1, takes_argmax(cfg));
         if (r >= n && r >= sel->chosen_rank && sel->suppressed < 0) break;
         cum += sel->probs[sel->order[r]];
     }

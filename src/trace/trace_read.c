@@ -445,10 +445,11 @@ static int read_slice(Reader *r, const JsonValue *o, TracedRow *t) {
 }
 
 static int read_cut_by(Reader *r, const JsonValue *o, TracedRow *t) {
-    static const char *const rules[] = {"top-k", "top-p", "min-p", "min-new-tokens", NULL};
+    static const char *const rules[] = {"top-k", "top-p", "min-p", "min-new-tokens", "argmax", NULL};
     const JsonValue *v = json_get(o, "cut_by");
     if (v && v->type == JSON_NULL) { t->cut_by = NULL; return 0; }
-    return get_enum(r, o, "cut_by", rules, "null, \"top-k\", \"top-p\", \"min-p\" or \"min-new-tokens\"", &t->cut_by);
+    return get_enum(r, o, "cut_by", rules, "null, \"top-k\", \"top-p\", \"min-p\", \"min-new-tokens\" or \"argmax\"",
+                    &t->cut_by);
 }
 
 /* penalized and scaled: a number, or null (-inf) on the row min-new-tokens suppressed. */
@@ -509,11 +510,22 @@ static int read_alternatives(Reader *r, const JsonValue *sel, TracedStep *s) {
     return 0;
 }
 
+/* draw: a number in [0, 1), or null for an argmax step that used none. */
+static int read_draw(Reader *r, const JsonValue *o, TracedStep *s) {
+    const JsonValue *v = json_get(o, "draw");
+    s->has_draw = !(v && v->type == JSON_NULL);
+    s->draw = 0;
+    if (!s->has_draw) return 0;
+    if (get_number(r, o, "draw", &s->draw)) return -1;
+    if (!(s->draw >= 0 && s->draw < 1)) return fail_at(r, "draw", "a number in [0, 1), or null (an argmax step)");
+    return 0;
+}
+
 static int read_selection(Reader *r, const JsonValue *o, TracedStep *s) {
     if (get_string(r, o, "strategy", &s->strategy) || get_number(r, o, "temperature", &s->temperature) ||
         get_number(r, o, "repetition_penalty", &s->repetition_penalty) || get_int(r, o, "top_k", 0, &s->top_k) ||
         get_number(r, o, "top_p", &s->top_p) || get_number(r, o, "min_p", &s->min_p) ||
-        get_number(r, o, "draw", &s->draw) || get_int(r, o, "n_top_k", 0, &s->n_top_k) ||
+        read_draw(r, o, s) || get_int(r, o, "n_top_k", 0, &s->n_top_k) ||
         get_int(r, o, "n_top_p", 0, &s->n_top_p) || get_int(r, o, "n_kept", 0, &s->n_kept) ||
         get_number(r, o, "kept_mass", &s->kept_mass) || get_int(r, o, "nucleus_size", 0, &s->nucleus_size) ||
         get_number(r, o, "entropy_nats", &s->entropy_nats) || get_number(r, o, "entropy_bits", &s->entropy_bits) ||
@@ -524,7 +536,6 @@ static int read_selection(Reader *r, const JsonValue *o, TracedStep *s) {
         read_alternatives(r, o, s) ||
         read_array_of(r, o, "table", sizeof *s->table, read_row, (void **)&s->table, &s->n_table))
         return -1;
-    if (!(s->draw >= 0 && s->draw < 1)) return fail_at(r, "draw", "a number in [0, 1)");
     return 0;
 }
 

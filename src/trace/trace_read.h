@@ -93,6 +93,7 @@ typedef struct {
     /* selection */
     const char *strategy;
     double temperature, repetition_penalty, top_p, min_p, draw;
+    int has_draw;           /* 0 for an argmax step (greedy, T = 0): its draw is null, never used */
     int top_k, n_top_k, n_top_p, n_kept, nucleus_size;
     double kept_mass, entropy_nats, entropy_bits, effective_candidates;
     int has_before_temperature;              /* entropy_bits_before_temperature is in the file */

@@ -636,9 +636,9 @@ class SelectionPrinter:
                      "(ranks below are by scaled logit, computed here)" % (V, fmt(float(sel["temperature"])))]
             return "\n".join(lines + ["  " + l for l in selection_table(sel, top_n_setting(), names)])
         head = ("Selection over V=%d: T=%s, kept %d (after top-k %d, top-p %d, min-p %d), kept mass %s, "
-                "entropy %s nats" % (V, fmt(float(sel["temperature"])), int(sel["n_kept"]), int(sel["n_top_k"]),
-                                     int(sel["n_top_p"]), int(sel["n_kept"]), fmt(float(sel["kept_mass"])),
-                                     fmt(float(sel["entropy"]))))
+                "entropy %s bits (%s nats)" % (V, fmt(float(sel["temperature"])), int(sel["n_kept"]), int(sel["n_top_k"]),
+                                               int(sel["n_top_p"]), int(sel["n_kept"]), fmt(float(sel["kept_mass"])),
+                                               fmt(float(sel["entropy"]) / math.log(2)), fmt(float(sel["entropy"]))))
         lines = [head]
         lines += ["  " + l for l in selection_table(sel, top_n_setting(), names)]
         chosen, rank = int(sel["chosen"]), int(sel["chosen_rank"])

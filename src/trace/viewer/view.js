@@ -144,8 +144,9 @@
         var restMass = restLogMass === null ? 0 : Math.exp(restLogMass - logZ);
         var out = {rows: rows, V: V, K: K, greedy: greedy, beyond: false,
                    exact: sameNorm || lt.rest_count === 0};
-        if (greedy) {
-            out.n_top_k = out.n_top_p = out.n_kept = 1;
+        if (greedy) {   /* the argmax: no rule cuts, no draw (the trace's n_top_k, n_top_p are V) */
+            out.n_top_k = out.n_top_p = V;
+            out.n_kept = 1;
             out.kept_mass = rows[0].p;
             out.chosen_rank = 0;
             return finish(out, sel.draw);
@@ -180,14 +181,14 @@
         for (var i = 0; i < Math.min(n, K); i++) km += rows[i].p;
         if (n > K) { km += restMass; if (!sameNorm) out.exact = false; }
         out.kept_mass = km;
-        var target = f32(sel.draw) * km, cum = 0;
+        var target = f32(runDraw(step)) * km, cum = 0;
         out.chosen_rank = -1;
         for (var j = 0; j < Math.min(n, K); j++) {
             cum += rows[j].p;
             if (target < cum) { out.chosen_rank = j; break; }
         }
         if (out.chosen_rank < 0) out.chosen_rank = n > K ? K : n - 1;   /* K: beyond the listed tokens */
-        return finish(out, sel.draw);
+        return finish(out, runDraw(step));
     }
 
     function finish(out, u) {
@@ -195,7 +196,7 @@
         out.rows.forEach(function (r, i) {
             r.rank = i;
             r.kept = i < out.n_kept;
-            r.cut_by = i >= out.n_top_k ? "top-k" : i >= out.n_top_p ? "top-p" : i >= out.n_kept ? "min-p" : null;
+            r.cut_by = i >= out.n_top_k ? "top-k" : i >= out.n_top_p ? "top-p" : i >= out.n_kept ? (out.greedy ? "argmax" : "min-p") : null;
             r.renormalized = r.kept ? r.p / out.kept_mass : 0;
             if (r.kept) { r.slice = [cum / out.kept_mass, i === out.n_kept - 1 ? 1 : (cum + r.p) / out.kept_mass]; cum += r.p; }
         });
@@ -206,7 +207,7 @@
 
     function runSettings(step) {
         var sel = step.selection;
-        var greedy = sel.strategy === "greedy" || sel.strategy === "beam" || sel.strategy === "jacobi";
+        var greedy = sel.strategy === "greedy" || sel.strategy === "beam" || sel.strategy === "jacobi" || sel.draw === null;
         return {temperature: greedy ? 0 : sel.temperature, top_k: sel.top_k, top_p: sel.top_p, min_p: sel.min_p,
                 repetition_penalty: sel.repetition_penalty, greedy: greedy};
     }
@@ -521,6 +522,7 @@
         var settings = Object.assign({}, s);
         if (settings.temperature <= 0) settings.greedy = true;
         var out = recompute(step, settings);
+        var u = runDraw(step);
         var shown = Math.min(out.rows.length, Math.max(12, Math.min(out.n_kept + 3, 24)));
         var rows = out.rows.slice(0, shown).map(function (r) {
             var tokIndex = step.selection.logits_top.ids.indexOf(r.id);
@@ -529,8 +531,8 @@
         var chosenId = out.chosen ? out.chosen.id : null;
         var same = chosenId === step.selection.chosen.id;
         sec.appendChild(el("p", {"class": "verdict", id: "whatif-verdict"}, [
-            "kept ", el("b", {id: "whatif-kept", text: out.beyond ? "more than " + K : String(out.n_kept)}), (out.n_kept === 1 ? " token" : " tokens") + "; the same draw u = " +
-            step.selection.draw.toFixed(4) + " picks ",
+            "kept ", el("b", {id: "whatif-kept", text: out.beyond ? "more than " + K : String(out.n_kept)}), (out.n_kept === 1 ? " token" : " tokens") + (step.selection.draw === null ? "; the greedy run drew nothing, so u = " : "; the same draw u = ") +
+            u.toFixed(4) + " picks ",
             el("span", {"class": "tok", style: "border:2px solid #c2410c", id: "whatif-choice",
                         text: out.chosen ? tokText(rows[out.chosen_rank] ? rows[out.chosen_rank].token : tokenOf(step, chosenId, -1)) : "a token beyond rank " + K}),
             same ? " \u2014 the run's own choice" : " \u2014 the run picked ",
@@ -543,8 +545,11 @@
         var cuts = out.greedy ? {} : {"top-k": out.n_top_k, "top-p": out.n_top_p, "min-p": out.n_kept};
         sec.appendChild(barChart(rows, cuts, chosenId, "probability at T = " + (out.greedy ? "1 (greedy)" : settings.temperature)));
         sec.appendChild(cutNotes(rows, cuts, out.V));
-        sec.appendChild(drawStrip(rows, step.selection.draw, chosenId, out.greedy, out.n_kept));
+        sec.appendChild(drawStrip(rows, u, chosenId, out.greedy, out.n_kept));
     }
+
+    /* The step's draw; an argmax step (greedy) records none, and what-if sampling uses u = 0.5. */
+    function runDraw(step) { return step.selection.draw === null ? 0.5 : step.selection.draw; }
 
     /* A listed token's text: from the table, the logits top list, or the context. */
     function tokenOf(step, id) {
