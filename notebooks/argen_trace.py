@@ -383,7 +383,9 @@ def save(fig, name, save_dir, formats=("png",), dpi=150):
         if fmt not in ("png", "svg", "pdf"):
             raise ValueError("figure format %r: use png, svg or pdf" % fmt)
         out = os.path.join(save_dir, "%s.%s" % (name, fmt))
-        fig.savefig(out, dpi=dpi, bbox_inches="tight")
+        # no creation date, so the same figure gives the same bytes (svg.hashsalt fixes SVG ids)
+        meta = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}.get(fmt, {})
+        fig.savefig(out, dpi=dpi, bbox_inches="tight", metadata=meta)
         written.append(out)
     return written
 

@@ -44,6 +44,36 @@ if ! ARGEN_TRACES=$tmp/traces $PY tools/make_notebooks.py --run --timeout 120 2>
     grep -v "Debugger warning\|frozen modules\|PYDEVD\|Debugging will proceed" "$tmp/run.err"
     fail "a notebook cell raised"
 fi
+# Reproducible outputs: notebook 01 executed in place twice (in a copy) gives the same
+# bytes, and, with data/tiny, the committed notebook's bytes (so `make notebooks` leaves
+# the tree clean); its inline figures are PNGs of at least 150 dpi.
+mkdir -p "$tmp/nb1" "$tmp/nb2"
+cp traces/schema.json "$tmp/traces/"   # the loader reads ../traces/schema.json beside the notebook
+for d in "$tmp/nb1" "$tmp/nb2"; do
+    cp notebooks/01_one_step.ipynb notebooks/argen_trace.py "$d/"
+    ARGEN_TRACES=$tmp/traces $PY tools/make_notebooks.py --run --in-place "$d/01_one_step.ipynb" >/dev/null 2>"$tmp/run.err" ||
+        fail "01_one_step.ipynb in $d: $(tail -3 "$tmp/run.err")"
+done
+cmp -s "$tmp/nb1/01_one_step.ipynb" "$tmp/nb2/01_one_step.ipynb" && echo "ok: notebook 01 run twice gives the same bytes" ||
+    fail "notebook 01 run twice differs"
+if [ "$model" = data/tiny ]; then
+    cmp -s "$tmp/nb1/01_one_step.ipynb" notebooks/01_one_step.ipynb && echo "ok: notebook 01 re-run equals the committed one" ||
+        fail "notebook 01 re-run differs from the committed one (make notebooks, then commit)"
+fi
+$PY - "$tmp/nb1/01_one_step.ipynb" <<'EOF' || fail "inline figures below 150 dpi"
+import base64, json, struct, sys
+dpis = []
+for c in json.load(open(sys.argv[1]))["cells"]:
+    for o in c.get("outputs", []):
+        png = o.get("data", {}).get("image/png")
+        if png:
+            b = base64.b64decode(png)
+            i = b.find(b"pHYs")            # pixels per metre, x then y
+            dpis.append(round(struct.unpack(">I", b[i + 4:i + 8])[0] * 0.0254) if i > 0 else 0)
+print("inline figure dpi:", dpis)
+sys.exit(0 if dpis and min(dpis) >= 150 else 1)
+EOF
+
 # Saving figures for slides (one notebook: vector formats are slow to write).
 if ARGEN_TRACES=$tmp/traces ARGEN_SAVE_DIR=$tmp/figures ARGEN_SAVE_FORMATS=png,svg,pdf \
         $PY tools/make_notebooks.py --run notebooks/05_learned_vs_true.ipynb >/dev/null 2>"$tmp/run.err"; then
@@ -51,6 +81,8 @@ if ARGEN_TRACES=$tmp/traces ARGEN_SAVE_DIR=$tmp/figures ARGEN_SAVE_FORMATS=png,s
         [ -s "$tmp/figures/$f" ] || fail "figure $f not saved"
     done
     head -c 4 "$tmp/figures/05_kl_ranking.pdf" | grep -q "%PDF" || fail "05_kl_ranking.pdf is not a PDF"
+    grep -q "CreationDate" "$tmp/figures/05_kl_ranking.pdf" && fail "a saved PDF carries a creation date"
+    grep -q "<dc:date>" "$tmp/figures/05_learned_vs_true.svg" && fail "a saved SVG carries a date"
 else
     cat "$tmp/run.err"
     fail "saving figures"

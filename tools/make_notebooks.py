@@ -58,7 +58,7 @@ SETUP = code('''
     import argen_trace as at
     %matplotlib inline
     %config InlineBackend.figure_formats = ["png"]
-    plt.rcParams.update({"figure.dpi": 72, "axes.prop_cycle": plt.cycler(color=at.CYCLE),
+    plt.rcParams.update({"figure.dpi": 150, "svg.hashsalt": "argen", "axes.prop_cycle": plt.cycler(color=at.CYCLE),
                          "axes.spines.top": False, "axes.spines.right": False, "font.size": 10})
 
     def save(fig, name):
