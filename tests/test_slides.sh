@@ -153,4 +153,15 @@ rc=$?
 "$ARGEN" render "$EX/full-2-tokens.json" --slide --kind attention --head best --out "$T/best" >"$T/list" 2>&1 \
     && ok "--head best: $(basename "$(cat "$T/list")")" || bad "--head best: $(cat "$T/list")"
 
+# Every figure docs/diagrams.md shows is one the build redraws: docs/img/slides/ from
+# `make diagrams`, the others copied by traces/examples/make-examples.sh.
+for img in $(grep -o '](img/[^)]*\.png)' docs/diagrams.md | sed 's/^](img\///; s/)$//'); do
+    [ -f "docs/img/$img" ] || { bad "docs/diagrams.md shows img/$img, which does not exist"; continue; }
+    case $img in
+    slides/*) ok "docs: img/$img is drawn by make diagrams" ;;
+    *) grep -q "\$IMG/$img" traces/examples/make-examples.sh && ok "docs: img/$img is redrawn by make-examples.sh" \
+           || bad "docs: img/$img is shown but nothing regenerates it" ;;
+    esac
+done
+
 exit $fail
