@@ -14,8 +14,9 @@
 static const char *const usage_text =
     "usage: argen detokenize --model DIR [--ids ID,ID,...]\n"
     "\n"
-    "Prints the bytes that token ids stand for, with DIR/vocab.json.  Without\n"
-    "--ids, reads ids from stdin separated by commas, spaces or newlines.\n"
+    "Prints the bytes that token ids stand for, with DIR/vocab.json: exactly\n"
+    "those bytes, no newline added, so that a text's ids give the text back.\n"
+    "Without --ids, reads ids from stdin separated by commas, spaces or newlines.\n"
     "\n"
     "  --model DIR   folder with vocab.json and merges.txt (e.g. data/gpt2)\n"
     "  --ids LIST    comma-separated token ids\n";

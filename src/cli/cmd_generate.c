@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/observe.h"
 #include "cli/prompted_model.h"
+#include "cli/text_input.h"
 #include "core/generate.h"
 
 #include "decode/beam.h"
@@ -20,8 +21,9 @@
 #include "trace/trace.h"
 
 static const char *const usage_text =
-    "usage: argen generate --model DIR (--prompt TEXT | --ids 464,2068,...) [options]\n"
+    "usage: argen generate --model DIR [--prompt TEXT | --file FILE | --ids 464,2068,...] [options]\n"
     "\n"
+    TEXT_INPUT_USAGE
     "  --strategy S             greedy|sample|top-k|top-p|min-p|beam|jacobi (default greedy)\n"
     "  --temperature T          T >= 0, 0 means greedy (default 1)\n"
     "  --top-k K                keep the K most likely, K >= 1; K > vocab keeps all (default 40 with top-k)\n"
@@ -52,7 +54,8 @@ static const char *const usage_text =
     "(docs/variants.md): the same tokens as greedy, in at most N passes per block.\n";
 
 typedef struct {
-    const char *model, *prompt, *ids, *trace, *timing;
+    const char *model, *trace, *timing;
+    TextInput in;            /* --prompt/--text, --file, --ids or stdin */
     GenerateOptions gen;
     TraceLevel level;
     int top_n;
@@ -72,8 +75,6 @@ static int parse_value_option(const char *cmd, const char *a, const char *v, Cmd
     long n;
     SamplerSettings *s = &o->gen.sampling;
     if (strcmp(a, "--model") == 0) o->model = v;
-    else if (strcmp(a, "--prompt") == 0) o->prompt = v;
-    else if (strcmp(a, "--ids") == 0) o->ids = v;
     else if (strcmp(a, "--trace") == 0) o->trace = v;
     else if (strcmp(a, "--timing") == 0) o->timing = v;
     else if (strcmp(a, "--block") == 0) {
@@ -135,7 +136,7 @@ static int parse_value_option(const char *cmd, const char *a, const char *v, Cmd
 }
 
 static int is_value_option(const char *a) {
-    static const char *const names[] = {"--model", "--prompt", "--ids", "--trace", "--strategy", "--temperature",
+    static const char *const names[] = {"--model", "--trace", "--strategy", "--temperature",
         "--top-k", "--top-p", "--min-p", "--repetition-penalty", "--beams", "--length-penalty", "--seed",
         "--max-new-tokens", "--min-new-tokens", "--trace-level", "--top-n", "--timing", "--block"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) if (strcmp(a, names[i]) == 0) return 1;
@@ -179,6 +180,9 @@ static int parse_options(int argc, char **argv, CmdOptions *o) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) { fputs(usage_text, stdout); return -1; }
+        int in = text_input_option(argv[0], argc, argv, &i, &o->in);
+        if (in < 0) return EXIT_USAGE;
+        if (in) continue;
         if (strcmp(a, "--json") == 0) o->json = 1;
         else if (strcmp(a, "--profile") == 0) o->profile = 1;
         else if (strcmp(a, "--no-kv-cache") == 0) o->gen.use_kv_cache = 0;
@@ -200,14 +204,7 @@ static int parse_options(int argc, char **argv, CmdOptions *o) {
     if (!o->min_p_given) s->min_p = d.min_p;
     if (o->ignore_eos) s->min_new_tokens = o->gen.max_new_tokens;
     if (!o->model) { fprintf(stderr, "argen %s: --model: expected a model folder\n", argv[0]); return EXIT_USAGE; }
-    if (!o->prompt == !o->ids) {
-        fprintf(stderr, "argen %s: --prompt: expected exactly one of --prompt TEXT or --ids LIST\n", argv[0]);
-        return EXIT_USAGE;
-    }
-    if (o->prompt && !*o->prompt) {
-        fprintf(stderr, "argen %s: --prompt: expected a non-empty text\n", argv[0]);
-        return EXIT_USAGE;
-    }
+    if (text_input_check(argv[0], &o->in) != 0) return EXIT_USAGE;
     return check_strategy_options(argv[0], o);
 }
 
@@ -337,6 +334,7 @@ static int run_jacobi(CmdOptions *o, PromptedModel *pm, const TraceSink *trace, 
     if (rc == 0 && !o->json) {
         utf8_stream_flush(&st.u, stdout);
         fputc('\n', stdout);
+        fflush(stdout);   /* the text and its newline before the summary, where both go to one terminal or file */
         fprintf(stderr, "jacobi: %d tokens in %d blocks of %d, %d passes (greedy: %d)\n", jd.generated, jd.n_blocks,
                 o->block, jd.total_passes, jd.generated);
     }
@@ -389,16 +387,25 @@ int cmd_generate(int argc, char **argv) {
     CmdOptions o;
     int rc = parse_options(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
-    const NamedPath inputs[] = {{"--model", o.model}};
+    const NamedPath inputs[] = {{"--model", o.model}, {"--file", o.in.file}};
     const NamedPath outputs[] = {{"--trace", o.trace}, {"--timing", o.timing}};
-    if (cli_check_outputs(cmd, inputs, 1, outputs, 2) != 0) return EXIT_USAGE;
+    if (cli_check_outputs(cmd, inputs, 2, outputs, 2) != 0) return EXIT_USAGE;
+    char *text = NULL;
+    size_t text_len;
+    if (!o.in.ids && (rc = text_input_read(cmd, &o.in, 0, &text, &text_len)) != 0) return rc;
     /* Ctrl-C or a closed pipe: every loop stops after its current step, with
      * stop reason "interrupted", and the trace is closed whole. */
     o.gen.interrupt = cli_stop_flag();
     Error err;
     PromptedModel pm;
-    if (prompted_model_load(&pm, o.model, &err) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, err.msg); return EXIT_FAIL; }
-    if (prompted_model_prompt(&pm, o.prompt, o.ids, o.allow_special, &err) != 0) {
+    if (prompted_model_load(&pm, o.model, &err) != 0) {
+        fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
+        free(text);
+        return EXIT_FAIL;
+    }
+    rc = prompted_model_prompt(&pm, text, o.in.ids, o.allow_special, &err);
+    free(text);
+    if (rc != 0) {
         fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
         prompted_model_free(&pm);
         return EXIT_USAGE;

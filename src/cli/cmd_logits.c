@@ -9,6 +9,7 @@
 #include "formats/json.h"
 #include "core/generate.h"
 #include "cli/prompted_model.h"
+#include "cli/text_input.h"
 #include "decode/beam.h"
 #include "trace/trace.h"
 
@@ -17,41 +18,53 @@
 #include "formats/checkpoint.h"
 
 static const char *usage =
-    "usage: argen logits --model DIR (--ids 464,2068,7586 | --prompt TEXT) [--all-positions] [--no-kv-cache]\n"
+    "usage: argen logits --model DIR [--prompt TEXT | --file FILE | --ids 464,2068,7586] [--all-positions]\n"
+    "                    [--no-kv-cache]\n"
+    TEXT_INPUT_USAGE
     "Prints {\"ids\": [...], \"logits\": [...]}: the logits at the last position, or one\n"
     "row per position with --all-positions.\n"
     "By default the ids go through the KV cache one at a time, as during generation;\n"
     "--no-kv-cache runs the whole sequence in one pass under the causal mask instead.\n"
     "The two give the same numbers: that is what the KV cache must guarantee.\n"
-    "--prompt needs the model folder's vocab.json and merges.txt; --ids works without.\n";
+    "A text needs the model folder's vocab.json and merges.txt; --ids works without.\n";
 
 int cmd_logits(int argc, char **argv) {
-    const char *cmd = "logits", *dir = NULL, *ids_arg = NULL, *prompt = NULL;
+    const char *cmd = "logits", *dir = NULL;
+    TextInput in = {0};      /* --prompt/--text, --file, --ids or stdin */
     int all = 0, no_cache = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) { fputs(usage, stdout); return 0; }
+        int got = text_input_option(cmd, argc, argv, &i, &in);
+        if (got < 0) return EXIT_USAGE;
+        if (got) continue;
         if (strcmp(a, "--all-positions") == 0) all = 1;
         else if (strcmp(a, "--no-kv-cache") == 0) no_cache = 1;
         else if (strcmp(a, "--model") == 0) { if (!(dir = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
-        else if (strcmp(a, "--ids") == 0) { if (!(ids_arg = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
-        else if (strcmp(a, "--prompt") == 0) { if (!(prompt = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
         else return cli_unknown(cmd, a);
     }
     if (!dir) { fprintf(stderr, "argen logits: --model: expected a model folder (see argen logits --help)\n"); return EXIT_USAGE; }
-    if (!ids_arg == !prompt) {
-        fprintf(stderr, "argen logits: expected exactly one of --ids (comma-separated token ids) and --prompt TEXT\n");
-        return EXIT_USAGE;
-    }
+    if (text_input_check(cmd, &in) != 0) return EXIT_USAGE;
+    char *text = NULL;
+    size_t text_len;
+    int rc = in.ids ? 0 : text_input_read(cmd, &in, 0, &text, &text_len);
+    if (rc != 0) return rc;
     PromptedModel pm;
     Error err;
-    if (prompted_model_load(&pm, dir, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); return EXIT_FAIL; }
+    if (prompted_model_load(&pm, dir, &err)) {
+        fprintf(stderr, "argen logits: %s\n", err.msg);
+        free(text);
+        return EXIT_FAIL;
+    }
     const GPT2 *mp = &pm.model;
     const GPT2Config *c = &mp->config;
-    int *ids = NULL, n = 0, rc = EXIT_USAGE;
+    int *ids = NULL, n = 0;
+    rc = EXIT_USAGE;
     RunState s = {0};
     float *rows = NULL;
-    if (prompted_model_prompt(&pm, prompt, ids_arg, 1, &err)) { fprintf(stderr, "argen logits: %s\n", err.msg); goto done; }
+    int bad = prompted_model_prompt(&pm, text, in.ids, 1, &err);
+    free(text);
+    if (bad) { fprintf(stderr, "argen logits: %s\n", err.msg); goto done; }
     ids = pm.prompt;
     n = pm.n_prompt;
     if (n > c->n_positions) {

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/generate.h"
 #include "cli/prompted_model.h"
+#include "cli/text_input.h"
 #include "decode/beam.h"
 
 #include "formats/json.h"
@@ -18,7 +19,7 @@
 #include "trace/trace.h"
 
 static const char *const usage_text =
-    "usage: argen score --model DIR (--text TEXT | --file FILE | --ids 464,2068,...) [options]\n"
+    "usage: argen score --model DIR [--text TEXT | --file FILE | --ids 464,2068,...] [options]\n"
     "\n"
     "Runs the text through the model in one forward pass (teacher forcing: the\n"
     "true tokens are the context) and prints, for every token after the first,\n"
@@ -27,6 +28,7 @@ static const char *const usage_text =
     "came from (bits); then the mean loss (nats/token) and the perplexity.\n"
     "The first token has nothing before it and is not scored.\n"
     "\n"
+    TEXT_INPUT_USAGE
     "  --bos              prepend <|endoftext|> (bos_token_id) so the first token is scored too\n"
     "  --free-from K      also generate greedily from the first K tokens (1 <= K < n) for the\n"
     "                     rest of the length: where the model's own choices leave the text\n"
@@ -38,7 +40,8 @@ static const char *const usage_text =
     "scored in sliding windows.\n";
 
 typedef struct {
-    const char *model, *text, *file, *ids, *trace;
+    const char *model, *trace;
+    TextInput in;            /* --text/--prompt, --file, --ids or stdin */
     int bos, json, allow_special;
     long free_from;          /* 0: off */
 } ScoreOptions;
@@ -63,6 +66,9 @@ static int parse_options(int argc, char **argv, ScoreOptions *o) {
         const char *a = argv[i];
         const char **slot = NULL;
         if (cli_is_help(a)) { fputs(usage_text, stdout); return -1; }
+        int in = text_input_option(cmd, argc, argv, &i, &o->in);
+        if (in < 0) return EXIT_USAGE;
+        if (in) continue;
         if (strcmp(a, "--bos") == 0) { o->bos = 1; continue; }
         if (strcmp(a, "--json") == 0) { o->json = 1; continue; }
         if (strcmp(a, "--no-special") == 0) { o->allow_special = 0; continue; }
@@ -72,20 +78,12 @@ static int parse_options(int argc, char **argv, ScoreOptions *o) {
             continue;
         }
         if (strcmp(a, "--model") == 0) slot = &o->model;
-        else if (strcmp(a, "--text") == 0) slot = &o->text;
-        else if (strcmp(a, "--file") == 0) slot = &o->file;
-        else if (strcmp(a, "--ids") == 0) slot = &o->ids;
         else if (strcmp(a, "--trace") == 0) slot = &o->trace;
         else return cli_unknown(cmd, a);
         if (!(*slot = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE;
     }
     if (!o->model) { fprintf(stderr, "argen %s: --model: expected a model folder\n", cmd); return EXIT_USAGE; }
-    if ((o->text != NULL) + (o->file != NULL) + (o->ids != NULL) != 1) {
-        fprintf(stderr, "argen %s: --text: expected exactly one of --text TEXT, --file FILE or --ids LIST\n", cmd);
-        return EXIT_USAGE;
-    }
-    if (o->text && !*o->text) { fprintf(stderr, "argen %s: --text: expected a non-empty text\n", cmd); return EXIT_USAGE; }
-    return 0;
+    return text_input_check(cmd, &o->in);
 }
 
 /* The ids to score into *ids (malloc'ed), bos first when asked.  Returns 0,
@@ -95,21 +93,19 @@ static int read_ids(const ScoreOptions *o, PromptedModel *pm, int **ids, int *n)
     const GPT2Config *c = &pm->model.config;
     int *raw = NULL, n_raw = 0;
     Error err;
-    if (o->ids) {
-        if (cli_ids(cmd, "--ids", o->ids, c->vocab_size, &raw, &n_raw)) return EXIT_USAGE;
+    if (o->in.ids) {
+        if (cli_ids(cmd, "--ids", o->in.ids, c->vocab_size, &raw, &n_raw)) return EXIT_USAGE;
     } else {
-        const char *opt = o->text ? "--text" : "--file";
+        const char *opt = text_input_name(&o->in);
         if (!pm->has_tokenizer) {
             fprintf(stderr, "argen %s: %s: %s has no vocab.json/merges.txt: give token ids with --ids\n", cmd, opt, o->model);
             return EXIT_USAGE;
         }
         char *data = NULL;
-        size_t len = o->text ? strlen(o->text) : 0;
-        if (o->file && read_file(o->file, &data, &len, &err) != 0) {
-            fprintf(stderr, "argen %s: --file: %s\n", cmd, err.msg);
-            return EXIT_FAIL;
-        }
-        int rc = tokenizer_encode(&pm->tok, o->text ? o->text : data, len, o->allow_special, &raw, &n_raw, &err);
+        size_t len;
+        int rc = text_input_read(cmd, &o->in, 1, &data, &len);
+        if (rc != 0) return rc;
+        rc = tokenizer_encode(&pm->tok, data, len, o->allow_special, &raw, &n_raw, &err);
         free(data);
         if (rc != 0) { fprintf(stderr, "argen %s: %s: %s\n", cmd, opt, err.msg); return EXIT_FAIL; }
         for (int i = 0; i < n_raw; i++)
@@ -322,7 +318,7 @@ int cmd_score(int argc, char **argv) {
     ScoreOptions o;
     int rc = parse_options(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
-    const NamedPath inputs[] = {{"--model", o.model}, {"--file", o.file}};
+    const NamedPath inputs[] = {{"--model", o.model}, {"--file", o.in.file}};
     const NamedPath outputs[] = {{"--trace", o.trace}};
     if (cli_check_outputs(cmd, inputs, 2, outputs, 1) != 0) return EXIT_USAGE;
     Error err;
@@ -334,7 +330,7 @@ int cmd_score(int argc, char **argv) {
     size_t kv_bytes = 0;
     rc = read_ids(&o, &pm, &ids, &n);
     if (rc) goto done;
-    const char *source = o.text ? "--text" : o.file ? "--file" : "--ids";
+    const char *source = text_input_name(&o.in);
     if (n < 2 || n > pm.model.config.n_positions) {
         /* refused, not scored in sliding windows: every score sees the whole prefix */
         fprintf(stderr, "argen %s: %s: expected 2 to %d tokens (n_positions, the context window)%s, got %d\n", cmd, source,

@@ -1,5 +1,5 @@
 /*
- * cmd_tokenize.c - `argen tokenize`: text on stdin -> GPT-2 tokens.
+ * cmd_tokenize.c - `argen tokenize`: text -> GPT-2 tokens.
  *
  * Prints a table (index, id, byte offsets, token as visible text), or
  * {"ids": [...]} with --json.  --trace FILE.json records how every word was
@@ -11,15 +11,18 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/text_input.h"
 #include "formats/json.h"
 #include "formats/tokenizer.h"
 
 static const char *const usage_text =
-    "usage: argen tokenize --model DIR [--json] [--trace FILE.json] [--no-special]\n"
+    "usage: argen tokenize --model DIR [--text TEXT | --file FILE | --ids LIST] [--json] [--trace FILE.json]\n"
+    "                      [--no-special]\n"
     "\n"
-    "Reads text (any bytes) on stdin and splits it into GPT-2 tokens with\n"
-    "DIR/vocab.json and DIR/merges.txt.\n"
+    "Splits text (any bytes) into GPT-2 tokens with DIR/vocab.json and\n"
+    "DIR/merges.txt; with --ids, shows the table of those tokens instead.\n"
     "\n"
+    TEXT_INPUT_USAGE
     "  --model DIR        folder with vocab.json and merges.txt (e.g. data/gpt2)\n"
     "  --json             print {\"ids\": [...]} instead of the table\n"
     "  --trace FILE.json  write each word's pre-tokenized bytes and every merge, with its rank\n"
@@ -32,16 +35,21 @@ static const char *const usage_text =
 typedef struct {
     const char *model;
     const char *trace;
+    TextInput in;            /* --text/--prompt, --file, --ids or stdin */
     int json;
     int allow_special;
 } TokenizeOptions;
 
 /* Returns 0, or an exit status (-1 = --help printed, exit 0). */
 static int parse_options(int argc, char **argv, TokenizeOptions *o) {
-    o->model = NULL; o->trace = NULL; o->json = 0; o->allow_special = 1;
+    memset(o, 0, sizeof *o);
+    o->allow_special = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) { fputs(usage_text, stdout); return -1; }
+        int in = text_input_option(argv[0], argc, argv, &i, &o->in);
+        if (in < 0) return EXIT_USAGE;
+        if (in) continue;
         if (strcmp(a, "--model") == 0) { if (!(o->model = cli_value(argv[0], argc, argv, &i))) return EXIT_USAGE; }
         else if (strcmp(a, "--trace") == 0) { if (!(o->trace = cli_value(argv[0], argc, argv, &i))) return EXIT_USAGE; }
         else if (strcmp(a, "--json") == 0) o->json = 1;
@@ -52,26 +60,12 @@ static int parse_options(int argc, char **argv, TokenizeOptions *o) {
         fprintf(stderr, "argen %s: --model: expected a folder with vocab.json and merges.txt\n", argv[0]);
         return EXIT_USAGE;
     }
-    return 0;
-}
-
-/* Reads all of f into a malloc'ed buffer. */
-static int read_all(FILE *f, char **data, size_t *len) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) return -1;
-    for (;;) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *b = realloc(buf, 2 * cap);
-        if (!b) { free(buf); return -1; }
-        buf = b;
-        cap *= 2;
+    if (o->in.ids && o->trace) {
+        fprintf(stderr, "argen %s: --trace: records how a text is split: expected --text, --file or stdin, "
+                "not --ids\n", argv[0]);
+        return EXIT_USAGE;
     }
-    if (ferror(f)) { free(buf); return -1; }
-    *data = buf;
-    *len = n;
-    return 0;
+    return text_input_check(argv[0], &o->in);
 }
 
 /* Writes a token's bytes so that spaces, line ends and broken UTF-8 show. */
@@ -219,9 +213,11 @@ int cmd_tokenize(int argc, char **argv) {
     TokenizeOptions o;
     int rc = parse_options(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
-    const NamedPath inputs[] = {{"--model", o.model}, {"standard input", "/dev/stdin"}};
+    const int from_stdin = !o.in.text && !o.in.ids && (!o.in.file || strcmp(o.in.file, "-") == 0);
+    const NamedPath inputs[] = {{"--model", o.model}, {"--file", o.in.file},
+                                {"standard input", from_stdin ? "/dev/stdin" : NULL}};
     const NamedPath outputs[] = {{"--trace", o.trace}};
-    if (cli_check_outputs(argv[0], inputs, 2, outputs, 1) != 0) return EXIT_USAGE;
+    if (cli_check_outputs(argv[0], inputs, 3, outputs, 1) != 0) return EXIT_USAGE;
     Error err;
     Tokenizer t;
     if (tokenizer_load(&t, o.model, &err) != 0) {
@@ -231,18 +227,19 @@ int cmd_tokenize(int argc, char **argv) {
     char *text = NULL;
     size_t len = 0;
     int *ids = NULL, n = 0;
-    rc = EXIT_FAIL;
-    if (read_all(stdin, &text, &len) != 0) fprintf(stderr, "argen %s: cannot read stdin\n", argv[0]);
-    else if (tokenizer_encode(&t, text, len, o.allow_special, &ids, &n, &err) != 0)
+    if (o.in.ids) rc = cli_ids(argv[0], "--ids", o.in.ids, tokenizer_vocab_size(&t), &ids, &n) ? EXIT_USAGE : 0;
+    else if ((rc = text_input_read(argv[0], &o.in, 1, &text, &len)) != 0) {}
+    else if (tokenizer_encode(&t, text, len, o.allow_special, &ids, &n, &err) != 0) {
         fprintf(stderr, "argen %s: %s\n", argv[0], err.msg);
-    else if (*cli_stop_flag()) rc = EXIT_SIGINT;   /* Ctrl-C: nothing written */
-    else if (o.trace && write_trace(o.trace, o.model, &t, text, len, o.allow_special, ids, n, &err) != 0)
-        fprintf(stderr, "argen %s: %s\n", argv[0], err.msg);
-    else {
-        if (o.json) print_json(ids, n);
-        else print_table(&t, ids, n);
-        rc = 0;   /* main checks that stdout was written whole */
+        rc = EXIT_FAIL;
     }
+    if (rc != 0) {}
+    else if (*cli_stop_flag()) rc = EXIT_SIGINT;   /* Ctrl-C: nothing written */
+    else if (o.trace && write_trace(o.trace, o.model, &t, text, len, o.allow_special, ids, n, &err) != 0) {
+        fprintf(stderr, "argen %s: %s\n", argv[0], err.msg);
+        rc = EXIT_FAIL;
+    } else if (o.json) print_json(ids, n);
+    else print_table(&t, ids, n);   /* main checks that stdout was written whole */
     free(ids);
     free(text);
     tokenizer_free(&t);

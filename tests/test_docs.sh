@@ -1,0 +1,56 @@
+#!/bin/sh
+# test_docs.sh - every shell command shown in README.md and docs/*.md runs.
+# tests/doc_commands.py runs each ```sh block in a scratch copy of the
+# repository with $BUILD linked in as build/, and only syntax-checks
+# ```sh WORD blocks (network, slow, interactive).  First the runner itself
+# is checked on a small document: a failing command, a bad "sh slow" block
+# and a fence without a language must each be reported, a "text" block
+# must not run, and a good block must pass.
+set -eu
+BUILD=${BUILD:-build}
+PY=/usr/bin/python3
+[ -x "$BUILD/argen" ] || { echo "test_docs: $BUILD/argen is missing (make BUILD=$BUILD)"; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/argen-docs-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+fence='```'
+cat > "$tmp/good.md" <<MD
+${fence}sh
+build/argen tokenize --model data/tiny --text "Once upon a time" > ids.txt
+test -s ids.txt
+${fence}
+
+${fence}sh network
+curl -fsS https://example.org/never-run > /dev/null
+${fence}
+
+${fence}text
+this is output, never run: exit 1
+${fence}
+MD
+cat > "$tmp/bad.md" <<MD
+${fence}sh
+build/argen generate --model data/no-such-model --prompt "x"
+${fence}
+
+${fence}sh slow
+if then fi
+${fence}
+
+${fence}
+build/argen info --model data/tiny
+${fence}
+MD
+"$PY" tests/doc_commands.py --build "$BUILD" "$tmp/good.md" > "$tmp/good.out" 2>&1 || {
+    echo "test_docs: the runner failed a good document:"; cat "$tmp/good.out"; exit 1; }
+grep -q "^doc commands: 1 blocks ran, 1 syntax-checked, 0 failed" "$tmp/good.out" || {
+    echo "test_docs: unexpected summary:"; cat "$tmp/good.out"; exit 1; }
+if "$PY" tests/doc_commands.py --build "$BUILD" "$tmp/bad.md" > "$tmp/bad.out" 2>&1; then
+    echo "test_docs: the runner passed a bad document:"; cat "$tmp/bad.out"; exit 1
+fi
+for want in "FAIL .*bad.md:2: ran (exit 1" "FAIL .*bad.md:6: syntax only (slow)" "FAIL .*bad.md:10: a fence without a language" \
+            "data/no-such-model" "3 failed"; do
+    grep -q "$want" "$tmp/bad.out" || { echo "test_docs: missing '$want' in:"; cat "$tmp/bad.out"; exit 1; }
+done
+
+"$PY" tests/doc_commands.py --build "$BUILD"
