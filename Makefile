@@ -122,7 +122,8 @@ gpt2 gpt2-medium gpt2-large gpt2-xl: $(ARGEN)
 # ---- walkthrough: gdb pretty-printers and the stage-by-stage walkthrough ----
 # build/debug/argen-gdb.py is what gdb auto-loads for build/debug/argen once
 # trusted (docs/debugging.md: add-auto-load-safe-path).
-# make walkthrough MODEL=DIR PROMPT="..." SEED=N   (Enter between stages; `quit` at the end)
+# make walkthrough MODEL=DIR PROMPT="..." SEED=N   (Enter between stages; `quit` at the end;
+# without PROMPT, the walkthrough's own: a branch point of data/tiny)
 SEED ?= 42
 .PHONY: debug-gdb
 debug-gdb: build/debug/argen-gdb.py
@@ -132,7 +133,7 @@ build/debug/argen-gdb.py: tools/gdb/argen_gdb.py
 	cp $< $@
 
 walkthrough: debug debug-gdb
-	ARGEN_MODEL="$(MODEL)" ARGEN_PROMPT="$(PROMPT)" ARGEN_SEED="$(SEED)" gdb -q -nx -iex "set auto-load python-scripts off" -x tools/gdb/walkthrough.gdb build/debug/argen
+	ARGEN_MODEL="$(MODEL)" ARGEN_PROMPT="$(if $(filter command line environment,$(origin PROMPT)),$(PROMPT))" ARGEN_SEED="$(SEED)" gdb -q -nx -iex "set auto-load python-scripts off" -x tools/gdb/walkthrough.gdb build/debug/argen
 
 # ---- diagrams: every example trace under traces/examples/ drawn by argen render ----
 # build/diagrams/NAME/*.dot and *.$(DIAGRAM_FORMAT) (the pictures need Graphviz's dot).

@@ -82,9 +82,18 @@ SEL_ROW = re.compile(r"^\s+(\d+)\s+(\d+)\s+(%s)\s+(%s)\s+(%s)\s+(%s)\s+(%s)\s+(y
 
 # ---- stage 1: the forward pass ----
 s1 = stage(1)
-m = one(r"RunState: (\d+) of (\d+) positions in the KV cache", s1, "stage 1 KV cache")
-if m and int(m.group(1)) != step["forward"]["kv_cache_positions"]:
-    fails.append("stage 1: KV cache holds %s, the trace says %d" % (m.group(1), step["forward"]["kv_cache_positions"]))
+m = one(r"took (\d+) token\(s\) at positions \d+\.\.\d+; the KV cache now holds (\d+) of (\d+) positions", s1, "stage 1 KV cache")
+if m and (int(m.group(2)) != step["forward"]["kv_cache_positions"] or int(m.group(1)) != step["forward"]["tokens_processed"]):
+    fails.append("stage 1: %s tokens, KV cache holds %s; the trace says %d, %d" % (
+        m.group(1), m.group(2), step["forward"]["tokens_processed"], step["forward"]["kv_cache_positions"]))
+T0 = step["forward"]["tokens_processed"]
+m = one(r"^  lnf_out\[%d\] \[(\d+)\] = .* norm (%s)$" % (T0 - 1, NUM), s1, "stage 1 last row of lnf_out")
+if m and abs(float(m.group(2)) - step["forward"]["final_hidden_norm"]) > 1e-6 * step["forward"]["final_hidden_norm"]:
+    fails.append("stage 1: lnf_out's last row has norm %s, the trace has %r" % (m.group(2), step["forward"]["final_hidden_norm"]))
+if re.search(r"^\s*logits|att_probs|\[\d+, \d+\] =", s1, re.M):
+    fails.append("stage 1: prints logits (not computed yet), attention maps or whole [T, C] buffers")
+if len(s1.splitlines()) > 40:
+    fails.append("stage 1: %d lines, more than a screen" % len(s1.splitlines()))
 
 # ---- stage 2: the final hidden state and the logits ----
 s2 = stage(2)
@@ -109,9 +118,14 @@ by_id = {r["id"]: r for r in table}
 
 # ---- stage 3: the softmax ----
 s3 = stage(3)
-m = one(r"^entropy: (%s) nats" % NUM, s3, "stage 3 entropy")
+m = one(r"^entropy: (%s) bits \((%s) nats" % (NUM, NUM), s3, "stage 3 entropy")
 if m:
-    same("stage 3 entropy", m.group(1), sel["entropy_nats"])
+    same("stage 3 entropy", m.group(2), sel["entropy_nats"])
+    if abs(float(m.group(1)) * 0.6931471805599453 - float(m.group(2))) > 1e-6:
+        fails.append("stage 3: %s bits is not %s nats" % (m.group(1), m.group(2)))
+# a real branch point: several candidates above 10 %
+if sum(1 for r in table if r["probability"] > 0.10) < 2:
+    fails.append("step 0 is no branch point: fewer than two candidates above 10 %")
 rows3 = SEL_ROW.findall(s3)
 if len(rows3) < 10:
     fails.append("stage 3: %d probability rows printed, want 10" % len(rows3))
@@ -161,6 +175,31 @@ if m and not int(m.group(1)) == step["appended"]["id"] == sel["chosen"]["id"]:
 m = one(r"Generator: step 1, (\d+) tokens", s5, "stage 5 Generator after the append")
 if m and int(m.group(1)) != len(step["appended"]["ids"]):
     fails.append("stage 5: %s tokens after the append, the trace has %d" % (m.group(1), len(step["appended"]["ids"])))
+# ---- stages 6-8: step 1, one token forwarded from the KV cache ----
+step1 = trace["steps"][1] if len(trace["steps"]) > 1 else None
+if step1 is None:
+    fails.append("the trace has one step: the walkthrough should run two")
+else:
+    s6 = stage(6)
+    m = one(r"took (\d+) token\(s\) at positions (\d+)\.\.\d+; the KV cache now holds (\d+) of", s6, "stage 6 KV cache")
+    if m and (int(m.group(1)) != 1 or step1["forward"]["tokens_processed"] != 1
+              or int(m.group(2)) != step1["forward"]["start_position"]
+              or int(m.group(3)) != step1["forward"]["kv_cache_positions"]):
+        fails.append("stage 6: %s token(s) at %s, cache %s; the trace has %d at %d, cache %d" % (
+            m.group(1), m.group(2), m.group(3), step1["forward"]["tokens_processed"],
+            step1["forward"]["start_position"], step1["forward"]["kv_cache_positions"]))
+    s7 = stage(7)
+    rows7 = re.findall(r"^\s+(\d+)\s+(\d+)\s+(%s)\s+(%s)$" % (TOKEN, NUM), s7.split("logits [", 1)[-1], re.M)
+    top1 = step1["logits"]["top"]
+    if len(rows7) != len(top1):
+        fails.append("stage 7: %d logit rows printed, the trace has %d" % (len(rows7), len(top1)))
+    for (rank, tid, _, logit), t in zip(rows7, top1):
+        if int(tid) != t["id"]:
+            fails.append("stage 7: logit rank %s is id %s, the trace has id %d" % (rank, tid, t["id"]))
+        same("stage 7 logit of id %s" % tid, logit, t["logit"])
+    m = one(r"^appended token: (\d+)$", stage(8), "stage 8 appended token")
+    if m and int(m.group(1)) != step1["appended"]["id"]:
+        fails.append("stage 8: appended %s, the trace appended %d" % (m.group(1), step1["appended"]["id"]))
 if "exited normally" not in out:
     fails.append("the program did not exit normally under gdb")
 

@@ -913,6 +913,36 @@ class KvCommand(gdb.Command):
                         l, h, name[:-6], n - 1, ", ".join(fmt(x) for x in vals), ", ..." if hs > LEADING else ""))
 
 
+class LastCommand(gdb.Command):
+    """argen-last: after a forward call, the last position's row of each activation (the row that
+predicts the next token), with its name and shape, and the KV cache's fill.  Only what the
+forward pass has computed: the logits come later (project_to_logits), the per-head attention
+probabilities are left to `print s->layer[0]`."""
+
+    def __init__(self):
+        super().__init__("argen-last", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        cfg, states = find_config(), find_run_states()
+        if cfg is None or not states:
+            raise gdb.GdbError("argen-last: no GPT2 and RunState on the stack")
+        s = states[0]
+        T, pos = forward_rows(s), int(s["last_pos"])
+        print("the forward call took %d token(s) at positions %d..%d; the KV cache now holds %d of %d positions"
+              % (T, pos, pos + T - 1, int(s["n_cached"]), int(s["opt"]["n_ctx"])))
+        print("row %d of each [T, X] activation (position %d, the last):" % (T - 1, pos + T - 1))
+        for name, ptr, shape in state_tensors(s, cfg):
+            if len(shape) != 2 or name in ("logits",) or shape[0] != T:
+                continue            # logits: not computed yet; caches, att_probs and per-row stats: other views
+            if name.startswith("h.") and not (name.startswith("h.*.") or name.startswith("h.%d." % (int(cfg["n_layer"]) - 1))):
+                continue            # the last layer's activations only
+            cols = shape[1]
+            print("  " + tensor_line("%s[%d]" % (name, T - 1), int(ptr) + 4 * (T - 1) * cols, [cols]))
+        if not int(s["opt"]["keep_layers"]):
+            print("  (h.*.: the buffers every layer reuses, so they hold the last layer, h.%d)"
+                  % (int(cfg["n_layer"]) - 1))
+
+
 class PinCommand(gdb.Command):
     """argen-model EXPR / argen-tokenizer EXPR: use this GPT2 / Tokenizer for shapes and token text
 when the stack holds none (a test's frame, a core file)."""
@@ -992,6 +1022,7 @@ def register(objfile=None):
     ProbsCommand()
     TensorCommand()
     KvCommand()
+    LastCommand()
     p = PinCommand("argen-model", "model", "GPT2")
     p._name = "argen-model"
     p = PinCommand("argen-tokenizer", "tokenizer", "Tokenizer")

@@ -1,14 +1,17 @@
-# walkthrough.gdb - one generation step of argen in gdb, stopping at each stage.
+# walkthrough.gdb - two generation steps of argen in gdb, stopping at each stage.
 #
-#   make walkthrough                              (MODEL=data/tiny PROMPT="Once upon a time" SEED=42)
+#   make walkthrough           (MODEL=data/tiny PROMPT="Once upon a time there was a little" SEED=42)
 #   gdb -q -x tools/gdb/walkthrough.gdb build/debug/argen            (from the repository root)
 #   gdb -q -batch -x tools/gdb/walkthrough.gdb build/debug/argen     (everything in one go)
 #
-# The run is `argen generate --max-new-tokens 1 --strategy top-k --top-k 40`
+# The run is `argen generate --max-new-tokens 2 --strategy top-k --top-k 40`
 # with a JSON trace, so every number printed here can be found in the trace
-# (docs/debugging.md says where).  The environment picks the run:
+# (docs/debugging.md says where).  The default prompt ends at a real branch
+# point of the shipped model (cat 28 %, dog 25 %, bird 24 %, fox 15 %), and
+# the second step forwards only the new token, its keys and values joining
+# the ones the KV cache kept.  The environment picks the run:
 #   ARGEN_MODEL   model folder (default data/tiny)
-#   ARGEN_PROMPT  prompt text (default "Once upon a time")
+#   ARGEN_PROMPT  prompt text (default "Once upon a time there was a little")
 #   ARGEN_SEED    PCG32 seed (default 42)
 #   ARGEN_TRACE   where the trace goes (default /tmp/argen-walkthrough.json)
 #   ARGEN_PAUSE   1: wait for Enter after each stage, 0: never (default: when on a terminal)
@@ -24,6 +27,8 @@
 #                          entropy comes back through a pointer into sel->entropy
 #   4 (finish)             the selection: sort, top-k, the draw, the token
 #   5 append_token         the token joins the context
+#   6-8                    step 1: the forward pass of one token from the cache, its logits,
+#                          the token appended
 
 set pagination off
 set confirm off
@@ -38,8 +43,8 @@ if not gdb.parameter("args"):
     if not os.path.isfile(os.path.join(model, "config.json")):
         raise gdb.GdbError("walkthrough: %s has no config.json: run `make tiny-model`, or set ARGEN_MODEL=DIR" % model)
     args = ["generate", "--model", model,
-            "--prompt", os.environ.get("ARGEN_PROMPT") or "Once upon a time",
-            "--max-new-tokens", "1", "--strategy", "top-k", "--top-k", "40",
+            "--prompt", os.environ.get("ARGEN_PROMPT") or "Once upon a time there was a little",
+            "--max-new-tokens", "2", "--strategy", "top-k", "--top-k", "40",
             "--seed", os.environ.get("ARGEN_SEED") or "42",
             "--trace", os.environ.get("ARGEN_TRACE") or "/tmp/argen-walkthrough.json", "--top-n", "10"]
     gdb.execute("set args " + " ".join(shlex.quote(a) for a in args))
@@ -51,12 +56,10 @@ break project_to_logits
 break append_token
 run
 
-argen-stage 1 "the forward pass" "forward_new_tokens(g): the tokens the KV cache does not hold yet go through" "embed -> n_layer blocks -> ln_f.  Trace: steps[0].forward"
+argen-stage 1 "the forward pass (step 0)" "forward_new_tokens(g): the tokens the KV cache does not hold yet go through" "embed -> n_layer blocks -> ln_f.  Trace: steps[0].forward"
 print *g
-argen-pause
 finish
-print g->state
-argen-kv
+argen-last
 argen-pause
 
 continue
@@ -70,10 +73,10 @@ tbreak sampler_select
 continue
 tbreak softmax
 continue
-argen-stage 3 "the softmax" "softmax(probs, x = logits / T, V, &sel->entropy): exp(x - max) / sum, in double; returns log Z" "Trace: steps[0].selection.entropy_nats, table[].probability"
-print x
+argen-stage 3 "the softmax" "softmax(probs, x = logits / T, V, &sel->entropy): exp(x - max) / sum, in double; returns log Z (nats)" "Trace: steps[0].selection.entropy_nats, table[].probability"
+argen-tensor x n --name scaled_logits
 finish
-printf "entropy: %.9g nats (%.9g bits)\n", sel->entropy, sel->entropy / 0.6931471805599453
+printf "entropy: %.9g bits (%.9g nats, what the code computes)\n", sel->entropy / 0.6931471805599453, sel->entropy
 argen-probs sel
 argen-pause
 
@@ -90,4 +93,21 @@ finish
 print *g
 argen-pause
 
+continue
+argen-stage 6 "the forward pass (step 1), from the KV cache" "forward_new_tokens(g): only the appended token goes through; attention reads the" "earlier positions' keys and values from the cache.  Trace: steps[1].forward"
+finish
+argen-last
+argen-pause
+
+continue
+argen-stage 7 "the logits (step 1)" "project_to_logits(g): the new last position -> logits [V].  Trace: steps[1].logits.top"
+finish
+argen-logits g->state.logits
+argen-pause
+
+continue
+argen-stage 8 "the append (step 1)" "append_token(g, token).  Trace: steps[1].appended"
+printf "appended token: %d\n", token
+print $argen_tok(token)
+delete
 continue
