@@ -6,7 +6,7 @@ need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in check pkg-config graphviz gifsicle qpdf gdb valgrind clang clang-tidy libclang-rt-14-dev cppcheck unicode-data \
          python3-numpy python3-jsonschema python3-matplotlib python3-nbclient python3-nbformat python3-ipykernel \
-         chromium; do
+         chromium firefox-esr; do
     have_pkg "$p" || need="$need $p"
 done
 # Node.js may come from elsewhere than Debian (then its npm is not a Debian package).

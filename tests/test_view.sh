@@ -2,9 +2,11 @@
 # argen view: pages for every kind of trace (the example traces made afresh
 # by traces/examples/make-examples.sh, plus longer sampling runs with
 # temperature, min-p, plain sampling and a repetition penalty), driven in
-# headless Chromium by tests/browser/view-test.js: they load offline with no
-# console error, every view responds, the page's selection agrees with the
-# C sampler at every step, a hostile prompt runs nothing.  Here: bad input
+# headless Chromium, then in headless Firefox (WebDriver BiDi), by
+# tests/browser/view-test.js: they load offline with no console error, every
+# view responds, the page's selection agrees with the C sampler at every step,
+# a generation page opens at its most uncertain step (or at #step=N), nothing
+# is pinned over the content, a hostile prompt runs nothing.  Here: bad input
 # (truncated, malformed, missing options) is refused with one line and the
 # reader's exit code, leaving no page and an earlier page intact.
 # Screenshots of each view: $BUILD/view-screens/.
@@ -19,6 +21,8 @@ bad() { echo "FAIL $1"; fail=1; }
 [ -f data/tiny/config.json ] || { bad "data/tiny is missing (the shipped model)"; exit 1; }
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { bad "$CHROMIUM is not installed (make test installs Debian's chromium)"; exit 1; }
+FIREFOX=${FIREFOX:-/usr/bin/firefox-esr}
+[ -x "$FIREFOX" ] || { bad "$FIREFOX is not installed (make test installs Debian's firefox-esr)"; exit 1; }
 if [ ! -d tests/browser/node_modules/puppeteer-core ]; then
     (cd tests/browser && { npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null 2>&1; }) ||
         { bad "npm could not install tests/browser (puppeteer-core)"; exit 1; }
@@ -102,4 +106,6 @@ if [ $rc -eq 1 ] && grep -q "steps\[1\].selection.draw" "$T/err" && [ ! -e "$T/w
 # ---- the browser ----
 # shellcheck disable=SC2086
 if CHROMIUM="$CHROMIUM" node tests/browser/view-test.js "$BUILD/view-screens" $args; then :; else fail=1; fi
+# shellcheck disable=SC2086
+if BROWSER=firefox FIREFOX="$FIREFOX" node tests/browser/view-test.js "$BUILD/view-screens" $args; then :; else fail=1; fi
 exit $fail

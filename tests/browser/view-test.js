@@ -1,13 +1,19 @@
 /*
- * view-test.js - drives headless Chromium through pages written by argen view.
+ * view-test.js - drives a headless browser through pages written by argen view.
  *
- *   node view-test.js SHOTS_DIR KIND=PAGE.html ... [hostile=PAGE.html] [u2028=PAGE.html]
+ *   [BROWSER=firefox] node view-test.js SHOTS_DIR KIND=PAGE.html ... [hostile=PAGE.html] [u2028=PAGE.html]
+ *
+ * BROWSER is chromium (the default: $CHROMIUM, or /usr/bin/chromium, through
+ * the DevTools protocol) or firefox ($FIREFOX, or /usr/bin/firefox-esr,
+ * through WebDriver BiDi).  Firefox runs the same checks except the print
+ * stylesheet (BiDi cannot emulate print media) and writes no screenshots.
  *
  * KIND is generate, compare, beam, score or jacobi.  For every page: it loads
  * from file:// with every non-file request refused and logs no console error,
  * page error or failed request; each view exists and responds; generation
  * pages agree with the C sampler at every step (kept sets and the chosen
- * token, recomputed by the page's JavaScript with the run's settings).  The
+ * token, recomputed by the page's JavaScript with the run's settings) and
+ * open at their most uncertain step, or at the step #step=N names.  The
  * hostile page must run no script and gain no element.  Screenshots of each
  * view go to SHOTS_DIR.  Prints one line per check; exits 1 on any failure.
  */
@@ -17,17 +23,19 @@ const fs = require("fs");
 const puppeteer = require("puppeteer-core");
 
 const shots = process.argv[2];
+const firefox = process.env.BROWSER === "firefox";
+const tag = firefox ? "firefox: " : "";
 const pages = process.argv.slice(3).map((a) => { const i = a.indexOf("="); return {kind: a.slice(0, i), file: a.slice(i + 1)}; });
 let failures = 0;
 
 function check(ok, what) {
-    console.log((ok ? "ok   " : "FAIL ") + what);
+    console.log((ok ? "ok   " : "FAIL ") + tag + what);
     if (!ok) failures++;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function openPage(browser, file) {
+async function openPage(browser, file, hash) {
     const page = await browser.newPage();
     await page.setViewport({width: 1400, height: 1000});
     const problems = [];
@@ -42,40 +50,92 @@ async function openPage(browser, file) {
         if (u.startsWith("file:") || u.startsWith("data:")) r.continue();
         else { problems.push("network request: " + u); r.abort(); }
     });
-    await page.setOfflineMode(true);
-    await page.goto("file://" + path.resolve(file), {waitUntil: "load"});
+    if (!firefox) await page.setOfflineMode(true);   /* Firefox: the interception above refuses the network */
+    await page.goto("file://" + path.resolve(file) + (hash || ""), {waitUntil: "load"});
     return {page, problems, dialogs: () => dialogs};
 }
 
+/* A screenshot of the whole page, as a person sees it from the top: scrolled
+ * back, the mouse off every tooltip. */
 async function shot(page, name) {
+    await page.mouse.move(1, 1);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    if (firefox) return;
     await page.screenshot({path: path.join(shots, name + ".png"), fullPage: true});
 }
 
 const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
 
-async function testGenerate(page, name) {
+/* The step with the highest selection.entropy_bits, the first of equals. */
+function mostUncertain(trace) {
+    let best = 0;
+    trace.steps.forEach((s, i) => { if (s.selection.entropy_bits > trace.steps[best].selection.entropy_bits) best = i; });
+    return best;
+}
+
+let openedPastStart = 0;   /* generation pages whose most uncertain step is not step 0 */
+
+/* The page opens at the most uncertain step and says so; with `reopen`,
+ * #step=N opens step N and a fragment naming no step is ignored; the address
+ * follows the step. */
+async function testOpening(browser, file, page, name, trace, reopen) {
+    const want = mostUncertain(trace), n = trace.steps.length;
+    if (want > 0) openedPastStart++;
+    const opened = await page.evaluate(() => window.argenView.state().step);
+    const line = await text(page, "#opened");
+    check(opened === want && (await text(page, "#step-number")).startsWith("step " + want + " ") &&
+          line.includes("most uncertain step (step " + want + ","),
+          name + ": opens at the most uncertain step, " + want + " of 0.." + (n - 1) + " (" + line + ")");
+    const at = n > 2 ? 2 : n - 1;
+    const cases = [{hash: "#step=" + at, step: at, says: "(#step=" + at + " in the address)"},
+                   {hash: "#step=" + n, step: want, says: "most uncertain"},    /* no such step: ignored */
+                   {hash: "#step=x", step: want, says: "most uncertain"}];      /* not a number: ignored */
+    for (const c of reopen ? cases : []) {
+        const o = await openPage(browser, file, c.hash);
+        const got = await o.page.evaluate(() => window.argenView.state().step);
+        const said = await text(o.page, "#opened");
+        check(got === c.step && said.includes(c.says) && o.problems.length === 0,
+              name + ": " + c.hash + " opens step " + got + " (want " + c.step + "; header: " + said + ")");
+        await o.page.close();
+    }
+    await page.evaluate(() => window.argenView.setStep(0));
+    if (n > 1) {
+        await page.keyboard.press("ArrowRight");
+        const hash = await page.evaluate(() => window.location.hash);
+        check(hash === "#step=1", name + ": the address follows the step (" + hash + ")");
+    }
+}
+
+/* full: every check; otherwise (Firefox, after its first generation page) the
+ * selection, the opening step and stepping only: the rest is the same
+ * JavaScript on the same browser. */
+async function testGenerate(browser, file, page, name, full, first) {
     const views = await page.evaluate(() => window.argenView.views());
     check(views.includes("step") && views.includes("whatif"), name + ": Step and What if views exist (" + views.join(",") + ")");
     const bad = await page.evaluate(() => window.argenView.verifyAll());
     check(bad.length === 0, name + ": the page's selection agrees with the trace at every step" + (bad.length ? " (" + bad.slice(0, 3).join("; ") + ")" : ""));
-    const nSteps = await page.evaluate(() => JSON.parse(document.getElementById("argen-trace").textContent).steps.length);
-    // stepping: the step number, the highlighted token and the bars change
+    const trace = await page.evaluate(() => JSON.parse(document.getElementById("argen-trace").textContent));
+    const nSteps = trace.steps.length;
+    await shot(page, name + "-step");   // as the page opens: the most uncertain step
+    await testOpening(browser, file, page, name, trace, first);
+    // stepping from the first step: the step number, the highlighted token and the bars change
+    await page.evaluate(() => window.argenView.setStep(0));
     await page.keyboard.press("Digit1");
     const before = {n: await text(page, "#step-number"), cur: await page.$eval(".tok.current", (e) => e.dataset.step),
                     bars: await page.$$eval("#view-step svg.bars .bar", (b) => b.map((x) => x.dataset.id).join(","))};
-    await shot(page, name + "-step");
     await page.keyboard.press("ArrowRight");
     const after = {n: await text(page, "#step-number"), cur: await page.$eval(".tok.current", (e) => e.dataset.step),
                    bars: await page.$$eval("#view-step svg.bars .bar", (b) => b.map((x) => x.dataset.id).join(","))};
     check(before.n !== after.n && before.cur !== after.cur, name + ": \u2192 changes the step number and the highlighted token (" + before.n + " -> " + after.n + ")");
     check(before.bars !== after.bars, name + ": \u2192 changes the bars");
+    if (!full) return nSteps;
     await page.click('.tok.gen[data-step="0"]');
     check((await text(page, "#step-number")).startsWith("step 0 "), name + ": clicking a token goes to its step");
     await page.click("#view-step button.play");
     await sleep(1100);
     const playing = await page.evaluate(() => window.argenView.state());
     check(playing.step >= 1, name + ": play advances the steps");
-    await page.keyboard.press("Space");   // pause
+    await page.keyboard.press(" ");   // pause (" ": a key name both protocols know)
     check(await page.$("#view-step .draw-strip") !== null, name + ": the [0, 1) strip is drawn");
     // what if: the sliders change the kept set
     await page.evaluate(() => window.argenView.setStep(1));
@@ -161,13 +221,45 @@ async function testJacobi(page, name) {
     await shot(page, name + "-jacobi");
 }
 
-(async () => {
-    fs.mkdirSync(shots, {recursive: true});
-    const browser = await puppeteer.launch({
+/* Printed: every view shown, and nothing pinned over the content (a sticky
+ * or fixed element would be drawn over each page's top). */
+async function testPrint(page, name) {
+    await page.emulateMediaType("print");
+    const printed = await page.$$eval("section.view", (s) => s.filter((x) => getComputedStyle(x).display !== "none").length);
+    const all = await page.$$eval("section.view", (s) => s.length);
+    check(printed === all, name + ": the print stylesheet shows every view (" + printed + "/" + all + ")");
+    const pinned = await page.evaluate(() => [...document.querySelectorAll("body *")].filter((e) => {
+        const c = getComputedStyle(e);
+        return (c.position === "sticky" || c.position === "fixed") && c.display !== "none";
+    }).map((e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")));
+    check(pinned.length === 0, name + ": nothing is pinned over the printed pages (" + (pinned.join(", ") || "none") + ")");
+    await page.emulateMediaType("screen");
+}
+
+/* On screen: the header scrolls with the page, so nothing covers the content
+ * below it wherever the page is scrolled. */
+async function testNothingPinned(page, name) {
+    const pinned = await page.evaluate(() => [...document.querySelectorAll("body *")].filter((e) => {
+        const c = getComputedStyle(e);
+        return !e.classList.contains("tooltip") && (c.position === "sticky" || c.position === "fixed");
+    }).map((e) => e.tagName.toLowerCase()));
+    check(pinned.length === 0, name + ": no header or element is pinned over the content (" + (pinned.join(", ") || "none") + ")");
+}
+
+function launch() {
+    if (firefox)
+        return puppeteer.launch({browser: "firefox", executablePath: process.env.FIREFOX || "/usr/bin/firefox-esr", headless: true});
+    return puppeteer.launch({
         executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
         headless: true,
         args: (process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : []).concat(["--disable-gpu", "--disable-dev-shm-usage"]),
     });
+}
+
+(async () => {
+    fs.mkdirSync(shots, {recursive: true});
+    const browser = await launch();
+    const seen = {};   /* the kinds of page already tested */
     try {
         for (const p of pages) {
             const name = path.basename(p.file, ".html");
@@ -191,21 +283,22 @@ async function testJacobi(page, name) {
                 check(shown.includes("\u2028") && shown.includes("<!--"), name + ": U+2028 and <!-- in a token survive as text");
             } else {
                 check(kind === p.kind, name + ": the page sees a " + p.kind + " trace (" + kind + ")");
-                if (p.kind === "generate") await testGenerate(page, name);
+                const first = !seen[p.kind];
+                seen[p.kind] = true;
+                if (p.kind === "generate") await testGenerate(browser, p.file, page, name, !firefox || first, first);
                 else if (p.kind === "compare") await testCompare(page, name);
                 else if (p.kind === "beam") await testBeam(page, name);
                 else if (p.kind === "score") await testScore(page, name);
                 else if (p.kind === "jacobi") await testJacobi(page, name);
-                await page.emulateMediaType("print");
-                const printed = await page.$$eval("section.view", (s) => s.filter((x) => getComputedStyle(x).display !== "none").length);
-                const all = await page.$$eval("section.view", (s) => s.length);
-                check(printed === all, name + ": the print stylesheet shows every view (" + printed + "/" + all + ")");
-                await page.emulateMediaType("screen");
+                if (!firefox) await testPrint(page, name);
             }
+            if (p.kind !== "tampered") await testNothingPinned(page, name);
             check(problems.length === 0, name + ": no console error, page error or network request (load " + loadMs + " ms)" +
                   (problems.length ? ": " + problems.slice(0, 3).join("; ") : ""));
             await page.close();
         }
+        const nGenerate = pages.filter((p) => p.kind === "generate").length;
+        if (nGenerate) check(openedPastStart > 0, "of " + nGenerate + " generation pages, " + openedPastStart + " open past step 0 (the opening rule is exercised)");
     } finally {
         await browser.close();
     }

@@ -6,7 +6,9 @@
  * HTML.  Views (one <section> each, picked by the tabs or the digit keys):
  *   generation traces: Step (token strip + explain this step), What if,
  *   Attention; compare: Strategies; beam: Beam tree; score: Surprisal;
- *   Jacobi: Passes.  Keys: left/right step, space play, 1..9 views.
+ *   Jacobi: Passes.  Keys: left/right step, space play, 1..9 views.  A
+ *   generation trace opens at its most uncertain step, or at the step that
+ *   #step=N in the address names.
  *
  * The selection is redone here exactly as src/core/sampler.c does it (float32
  * arithmetic through Math.fround, ties to the lower id), from the logits each
@@ -290,7 +292,8 @@
                           [v.title, el("span", {"class": "key", text: "[" + (i + 1) + "]"})]);
             nav.appendChild(v.button);
         });
-        return el("header", null, [el("h1", {text: title}), el("p", {"class": "summary", text: facts}), nav]);
+        var opened = kind === "generate" && data.steps.length ? el("p", {"class": "opened", id: "opened", text: openingStep().why}) : null;
+        return el("header", null, [el("h1", {text: title}), el("p", {"class": "summary", text: facts}), opened, nav]);
     }
 
     /* ---- stepping (generation traces) ---- */
@@ -301,7 +304,43 @@
         var n = nSteps();
         if (!n) return;
         state.step = Math.max(0, Math.min(n - 1, i));
+        rememberStep();
         renderAll();
+    }
+
+    /* The step with the highest entropy: the most uncertain choice of the
+     * run, where the sampler's settings matter most (the first of equals, as
+     * render_branch_step in src/trace/render.c picks for --step branch). */
+    function mostUncertainStep() {
+        var best = 0;
+        data.steps.forEach(function (s, i) {
+            if (s.selection.entropy_bits > data.steps[best].selection.entropy_bits) best = i;
+        });
+        return best;
+    }
+
+    /* #step=N in the address: that step, or null (no such fragment, or N is
+     * not a step of this run). */
+    function stepFromUrl() {
+        var m = /^#step=(\d+)$/.exec(window.location.hash);
+        if (!m) return null;
+        var i = Number(m[1]);
+        return i < nSteps() ? i : null;
+    }
+
+    /* The address follows the step, so a reload or a copied link opens it. */
+    function rememberStep() {
+        if (stepFromUrl() === state.step) return;
+        try { history.replaceState(null, "", "#step=" + state.step); } catch (e) { /* some file:// pages refuse; the step still moves */ }
+    }
+
+    /* Where the page opens, and the header's line saying why. */
+    function openingStep() {
+        var fromUrl = stepFromUrl();
+        if (fromUrl !== null) return {step: fromUrl, why: "opened at step " + fromUrl + " (#step=" + fromUrl + " in the address); \u2190 \u2192 to move"};
+        var best = mostUncertainStep();
+        return {step: best, why: "opened at the most uncertain step (step " + best + ", entropy " +
+                fmt(data.steps[best].selection.entropy_bits, 2) + " bits); \u2190 \u2192 to move"};
     }
 
     function togglePlay() {
@@ -652,8 +691,9 @@
         var tokens = allTokens();
         var mat = attentionMatrix(att.layer, att.head);
         var cell = Math.max(1, Math.min(80, Math.floor(640 / mat.n)));
+        var side = Math.max(mat.n * cell, 640);
         var big = el("canvas", {"class": "att-big", id: "att-big", "aria-label": "attention matrix",
-                                style: "width:" + Math.max(mat.n * cell, 640) + "px;height:" + Math.max(mat.n * cell, 640) + "px"});
+                                style: "width:" + side + "px;height:" + side + "px"});
         drawMatrix(big, mat, cell, qNow);
         big.addEventListener("mousemove", function (ev) {
             var r = big.getBoundingClientRect();
@@ -665,7 +705,7 @@
         });
         big.addEventListener("mouseleave", hideTip);
         var missing = mat.rows.filter(function (r) { return !r; }).length;
-        var left = el("div", null, [big,
+        var left = el("div", {style: "max-width:" + side + "px"}, [big,   /* the notes wrap under the matrix: the grid fits beside it */
             el("div", {"class": "legend"}, ["weight 0", el("span", {"class": "ramp", style: "background:linear-gradient(90deg," + heat(0) + "," + heat(0.25) + "," + heat(1) + ")"}), "1",
                 el("span", {style: "background:#6b7280;width:1.2rem;height:1rem;display:inline-block"}), "causal mask",
                 el("span", {style: "background:#fde68a;width:1.2rem;height:1rem;display:inline-block"}), "row not in the trace"]),
@@ -923,6 +963,13 @@
     document.body.appendChild(header());
     views.forEach(function (v) { document.body.appendChild(v.section); });
     document.body.appendChild(tooltip);
+    if (kind === "generate" && data.steps.length) {
+        state.step = openingStep().step;
+        window.addEventListener("hashchange", function () {
+            var i = stepFromUrl();
+            if (i !== null && i !== state.step) setStep(i);
+        });
+    }
     if (kind === "generate" && !data.steps.length) {
         document.body.appendChild(el("p", {text: "This run has no steps (nothing was generated)."}));
         views = [];
