@@ -10,12 +10,15 @@ draws:
   right: cumulative seconds, with the positions processed in all: n tokens
          cost O(n) work with the cache and O(n^2) without.
 
-  /usr/bin/python3 tools/plot_kv_timing.py --model DIR --tokens 200 --out docs/img/kv-cache-timing.png
+  /usr/bin/python3 tools/plot_kv_timing.py --tokens 160 --out docs/img/kv-cache-timing.png
+  /usr/bin/python3 tools/plot_kv_timing.py --model DIR --ids 464 --tokens 200 --out plot.png
   /usr/bin/python3 tools/plot_kv_timing.py --with a.tsv --without b.tsv --out plot.png
 
 Needs matplotlib (Debian: python3-matplotlib).  The TSV columns are those of
 argen generate --timing: step, position, tokens_processed, kv_cache_positions,
-kv_cache_bytes, seconds.
+kv_cache_bytes, seconds.  Both runs pass --ignore-eos, so that end-of-text
+never cuts a run short: --tokens N plots N tokens, or the script stops with
+one line saying why it cannot (the context window is full first).
 """
 import argparse
 import csv
@@ -37,10 +40,15 @@ def read_tsv(path):
     return {k: [float(r[k]) for r in rows] for k in rows[0]}
 
 
-def run_argen(argen, model, ids, tokens, path, cache):
-    cmd = [argen, "generate", "--model", model, "--ids", ids, "--max-new-tokens", str(tokens),
+def run_argen(argen, model, prompt, tokens, path, cache):
+    """prompt: ["--ids", "464"] or ["--prompt", TEXT]."""
+    cmd = [argen, "generate", "--model", model] + prompt + ["--max-new-tokens", str(tokens), "--ignore-eos",
            "--json", "--timing", path] + ([] if cache else ["--no-kv-cache"])
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    rows = read_tsv(path)
+    if len(rows["step"]) != tokens:
+        sys.exit(f"plot_kv_timing: {model}: {len(rows['step'])} tokens, not {tokens}: "
+                 f"the context window ({int(rows['position'][-1]) + 1} positions) is full; ask for fewer --tokens")
 
 
 def plot(with_cache, without, out, title):
@@ -71,10 +79,11 @@ def plot(with_cache, without, out, title):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", help="model folder (runs argen)")
+    ap.add_argument("--model", default="data/tiny", help="model folder (runs argen; default data/tiny)")
     ap.add_argument("--argen", default="build/argen")
-    ap.add_argument("--ids", default="464", help="prompt ids (default: one token)")
-    ap.add_argument("--tokens", type=int, default=200, help="tokens to generate")
+    ap.add_argument("--prompt", default="Once upon a time", help="prompt text (default: Once upon a time)")
+    ap.add_argument("--ids", help="prompt ids instead of text (a model folder without a tokenizer)")
+    ap.add_argument("--tokens", type=int, default=160, help="tokens to generate (default 160)")
     ap.add_argument("--with", dest="with_tsv", help="TSV of a run with the cache")
     ap.add_argument("--without", help="TSV of a run with --no-kv-cache")
     ap.add_argument("--title", default=None)
@@ -82,15 +91,17 @@ def main():
     a = ap.parse_args()
     if a.with_tsv and a.without:
         w, wo = read_tsv(a.with_tsv), read_tsv(a.without)
-    elif a.model:
+    else:
+        prompt = ["--ids", a.ids] if a.ids else ["--prompt", a.prompt]
         with tempfile.TemporaryDirectory() as d:
             p1, p0 = os.path.join(d, "cache.tsv"), os.path.join(d, "nocache.tsv")
-            run_argen(a.argen, a.model, a.ids, a.tokens, p1, True)
-            run_argen(a.argen, a.model, a.ids, a.tokens, p0, False)
+            run_argen(a.argen, a.model, prompt, a.tokens, p1, True)
+            run_argen(a.argen, a.model, prompt, a.tokens, p0, False)
             w, wo = read_tsv(p1), read_tsv(p0)
-    else:
-        ap.error("give --model DIR, or --with A.tsv --without B.tsv")
-    plot(w, wo, a.out, a.title or f"argen generate, {a.model or a.with_tsv}: {len(w['step'])} tokens")
+        a.with_tsv = None
+    plot(w, wo, a.out, a.title or f"argen generate, {a.with_tsv or a.model}: {len(w['step'])} tokens")
+    print(f"plot_kv_timing: wrote {a.out}: {len(w['step'])} tokens, positions processed "
+          f"{int(sum(w['tokens_processed']))} with the KV cache, {int(sum(wo['tokens_processed']))} without")
 
 
 if __name__ == "__main__":
