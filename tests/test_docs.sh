@@ -48,9 +48,36 @@ grep -q "^doc commands: 1 blocks ran, 1 syntax-checked, 0 failed" "$tmp/good.out
 if "$PY" tests/doc_commands.py --build "$BUILD" "$tmp/bad.md" > "$tmp/bad.out" 2>&1; then
     echo "test_docs: the runner passed a bad document:"; cat "$tmp/bad.out"; exit 1
 fi
-for want in "FAIL .*bad.md:2: ran (exit 1" "FAIL .*bad.md:6: syntax only (slow)" "FAIL .*bad.md:10: a fence without a language" \
+for want in "FAIL .*bad.md:1: ran (exit 1" "FAIL .*bad.md:5: syntax only (slow)" "FAIL .*bad.md:9: a fence without a language" \
             "data/no-such-model" "3 failed"; do
     grep -q "$want" "$tmp/bad.out" || { echo "test_docs: missing '$want' in:"; cat "$tmp/bad.out"; exit 1; }
 done
+
+# The model card says which lecture phenomena the shipped model shows: the
+# section is the one tools/model_card.py writes, and every example it names
+# exists and is checked by tests/test_phenomena.sh.
+"$PY" - <<'PYEOF' || exit 1
+import re, sys
+sys.path.insert(0, "tools")
+import model_card
+card = open("data/tiny/README.md", encoding="utf-8").read()
+test = open("tests/test_phenomena.sh", encoding="utf-8").read()
+fails = []
+if model_card.PHENOMENA not in card:
+    fails.append("data/tiny/README.md lacks the phenomena section tools/model_card.py writes")
+rows = [l for l in model_card.PHENOMENA.splitlines() if l.startswith("| ") and not l.startswith("| phenomenon")]
+if len(rows) != 6:
+    fails.append("%d phenomena in the model card, expected 6" % len(rows))
+for name in re.findall(r"`([\w-]+\.(?:json|tsv))`", model_card.PHENOMENA):
+    try:
+        open("traces/examples/" + name).close()
+    except OSError:
+        fails.append("the model card names traces/examples/%s, which is missing" % name)
+    if name not in test:
+        fails.append("tests/test_phenomena.sh does not check %s" % name)
+for f in fails:
+    print("test_docs: FAIL " + f)
+sys.exit(1 if fails else 0)
+PYEOF
 
 "$PY" tests/doc_commands.py --build "$BUILD"

@@ -16,6 +16,26 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
+# Which lecture phenomena the model shows, each backed by an example and a
+# test (tests/test_phenomena.sh): a retrained model that loses one fails it.
+PHENOMENA = """## The six phenomena of the lecture
+
+What docs/lecture.md shows, whether this model shows it, and where:
+each example is written by `traces/examples/make-examples.sh` and checked by
+`tests/test_phenomena.sh`, which fails when a phenomenon stops showing (in
+the committed example and in one made afresh).
+
+| phenomenon | shown | example (traces/examples/) | what the test checks |
+|---|---|---|---|
+| greedy falls into a repetition loop | yes, with `--ignore-eos` (without it every greedy story ends with end-of-text) | `loop-greedy.json` | compare's loop detector fires, and the tokens repeat with its period |
+| top-k and top-p keep different sets and pick different tokens | yes | `top-p-vs-top-k.json`, `compare-top-k-top-p.json` | a step where top-p keeps fewer than top-k's 40 and the same draw picks another token |
+| beam search finds a likelier sequence than greedy | yes | `beam-vs-greedy.json` | beam's total log-probability, rescored with `argen score --ids`, is above greedy's |
+| teacher forcing vs free generation drift apart | yes | `drift.json` | the free run leaves the text, where the true token is not the model's top choice |
+| the KV cache turns quadratic work linear | yes (any model) | `kv-cache.tsv`, `no-kv-cache.tsv` | 1 position per step with the cache, the whole context without |
+| Jacobi decoding fixes several tokens in one pass | yes, with the prompt-lookup guess on text that repeats | `jacobi-lookup.json` | a pass that makes more than one position correct, fewer passes than tokens |
+"""
+
+
 def read_log(path):
     with open(path) as f:
         header = f.readline().rstrip("\n").split("\t")
@@ -119,12 +139,13 @@ def main():
         for o in bp["options"]:
             w(f"| `{o['word']}` | {o['true']:.3f} | {o['learned']:.3f} |")
         w("")
+    w(PHENOMENA)
     for label, path in (("Greedy", a.greedy), ("Top-k (k=40, seed 42)", a.topk)):
         if path and os.path.exists(path):
             with open(path) as f:
                 text = f.read().strip()
             w(f"## {label} from \"Once upon a time\"\n")
-            w("```\n" + text + "\n```\n")
+            w("```text\n" + text + "\n```\n")
     with open(os.path.join(a.out, "README.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
