@@ -80,4 +80,31 @@ for f in fails:
 sys.exit(1 if fails else 0)
 PYEOF
 
+# Every image in docs/img/ is in docs/img/README.md's table, and the
+# script named for it writes its name (or its folder, for the slides).
+"$PY" - <<'PYEOF' || exit 1
+import os, re, subprocess, sys
+table = open("docs/img/README.md", encoding="utf-8").read()
+rows = [l for l in table.splitlines() if l.startswith("| `")]
+files = subprocess.run(["git", "ls-files", "docs/img"], capture_output=True, text=True, check=True).stdout.split()
+fails = []
+for f in files:
+    rel = f[len("docs/img/"):]
+    if rel == "README.md":
+        continue
+    row = [r for r in rows if any(re.fullmatch(p.replace(".", r"\.").replace("*", ".*"), rel)
+                                  for p in re.findall(r"`([^`]+)`", r.split("|")[1]))]
+    if not row:
+        fails.append("docs/img/%s: no producer in docs/img/README.md" % rel)
+        continue
+    scripts = re.findall(r"(tools/[\w.-]+|traces/examples/make-examples\.sh|make diagrams)", row[0].split("|")[2])
+    texts = [open("Makefile" if s == "make diagrams" else s, encoding="utf-8").read() for s in scripts]
+    key = os.path.basename(rel) if "/" not in rel else "docs/img/" + rel.split("/")[0]
+    if not any(key in t for t in texts) and not (key.startswith("docs/img/slides") and any("docs/img/slides" in t for t in texts)):
+        fails.append("docs/img/%s: %s does not name it" % (rel, ", ".join(scripts) or "no script"))
+for f in fails:
+    print("test_docs: FAIL " + f)
+sys.exit(1 if fails else 0)
+PYEOF
+
 "$PY" tests/doc_commands.py --build "$BUILD"
