@@ -5,7 +5,8 @@
 #   make test       install test dependencies (apt-get) and run every test
 #   make debug      build/debug/argen, -O0 -g3, no inlining: for gdb
 #   make OMP=1      opt-in OpenMP (same numbers at any thread count)
-#   make fast       -march=native (same numbers: sums run in a fixed order)
+#   make fast       -march=native (same numbers: sums run in a fixed order; `make` already
+#                   takes an AVX2 path at run time where the CPU has it)
 #   make examples   build/examples/generate: the whole loop in one screen of C
 #   make check-layers  each src/ folder includes only itself and the layers below
 
@@ -84,6 +85,7 @@ clean:
 
 bench:
 	$(MAKE) BUILD=build/omp OMP=1 build/omp/argen
+	$(MAKE) BUILD=build/portable OPT="-O3 -g -DARGEN_PORTABLE_KERNELS" build/portable/argen
 	$(MAKE) fast
 	sh tools/bench.sh
 
