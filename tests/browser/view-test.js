@@ -137,11 +137,18 @@ async function testGenerate(browser, file, page, name, full, first) {
     check(playing.step >= 1, name + ": play advances the steps");
     await page.keyboard.press(" ");   // pause (" ": a key name both protocols know)
     check(await page.$("#view-step .draw-strip") !== null, name + ": the [0, 1) strip is drawn");
-    // what if: the sliders change the kept set
-    await page.evaluate(() => window.argenView.setStep(1));
+    // what if, at the step the page opens at: the sliders change the kept set
+    await page.evaluate((i) => window.argenView.setStep(i), mostUncertain(trace));
     await page.keyboard.press("Digit2");
     await shot(page, name + "-whatif");
     const kept0 = await text(page, "#whatif-kept");
+    // one line per rule that cut something more than the rules before it: none drawn twice at one rank, none for a rule that is off
+    const lines = await page.$$eval("#view-whatif .cut-line", (l) => l.map((x) => x.dataset.cut + "@" + x.getAttribute("y1")));
+    const ys = lines.map((x) => x.split("@")[1]);
+    const sel = trace.steps[mostUncertain(trace)].selection;
+    check(new Set(ys).size === ys.length && (sel.min_p > 0 || !lines.some((x) => x.startsWith("min-p"))) &&
+          (sel.top_p < 1 || !lines.some((x) => x.startsWith("top-p"))),
+          name + ": cut lines at distinct ranks, none for a rule that is off (" + (lines.join(" ") || "none") + ")");
     const setSlider = (id, v) => page.$eval(id, (e, v) => { e.value = String(v); e.dispatchEvent(new Event("input", {bubbles: true})); }, v);
     await setSlider("#slider-temperature", 1.5);
     await setSlider("#slider-top_k", 0);

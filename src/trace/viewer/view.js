@@ -408,9 +408,11 @@
             var g = sv("g", {"class": "bar" + (r.kept ? " kept" : " cut"), "data-id": r.id});
             g.appendChild(sv("title", {text: "rank " + r.rank + ", id " + r.id + ", logit " + fmt(r.logit, 3) +
                                               ", p " + fmtP(r.p) + (r.kept ? ", renormalized " + fmtP(r.renormalized) : ", cut by " + r.cut_by)}));
+            var label = tokText(r.token);
+            if (/^ +$/.test(label)) label = label.replace(/ /g, "\u2423");   /* SVG text would show a lone space as nothing */
             g.appendChild(sv("text", {x: labelW, y: y + 23, "text-anchor": "end", "class": "mono",
                                       "font-weight": r.id === chosenId ? "bold" : null,
-                                      fill: r.id === chosenId ? "#c2410c" : null, text: tokText(r.token)}));
+                                      fill: r.id === chosenId ? "#c2410c" : null, text: label}));
             g.appendChild(sv("rect", {x: barX, y: y + 5, width: Math.max(1, barW * r.p), height: rowH - 10,
                                       fill: r.kept ? "#0b4f9c" : "#b8b8b8",
                                       stroke: r.id === chosenId ? "#c2410c" : "none", "stroke-width": 4}));
@@ -418,16 +420,21 @@
             g.appendChild(sv("text", {x: barX + barW + 150, y: y + 23, "class": "mono", text: fmt(r.logit, 2)}));
             svg.appendChild(g);
         });
-        var offset = 0;
+        /* The rules apply in turn (top-k, top-p, min-p), each to what the one
+         * before kept: a rule gets a line only where it cut something more,
+         * so no two lines or labels fall on the same rank. */
+        var before = Infinity;
         Object.keys(cuts).forEach(function (name) {
             var n = cuts[name];
-            if (n === null || n === undefined || n >= rows.length || n <= 0) return;
+            if (n === null || n === undefined || n <= 0) return;
+            var cutMore = n < before;
+            before = Math.min(before, n);
+            if (!cutMore || n >= rows.length) return;
             var y = top + n * rowH;
             svg.appendChild(sv("line", {x1: 0, x2: W - 10, y1: y, y2: y, stroke: CUT_COLOURS[name], "stroke-width": 4,
                                         "stroke-dasharray": "12 6", "class": "cut-line", "data-cut": name}));
-            svg.appendChild(sv("text", {x: W - 10, y: y - 6 + offset, "text-anchor": "end", fill: CUT_COLOURS[name],
+            svg.appendChild(sv("text", {x: W - 10, y: y - 6, "text-anchor": "end", fill: CUT_COLOURS[name],
                                         "font-weight": "bold", text: name + " cut: keeps " + n}));
-            offset += 20;   /* two rules cutting at the same rank: labels stacked */
         });
         return svg;
     }
@@ -446,7 +453,7 @@
         var W = 1100, H = 110, x0 = 10, w = W - 20;
         var svg = sv("svg", {viewBox: "0 0 " + W + " " + H, width: W, height: H, "class": "draw-strip", role: "img"});
         var palette = ["#0b4f9c", "#3b82f6", "#1e3a8a", "#60a5fa"];
-        var last = 0;
+        var last = 0, ux = greedy ? null : x0 + w * u;
         rows.forEach(function (r, i) {
             if (!r.slice) return;
             var a = x0 + w * r.slice[0], b = x0 + w * r.slice[1];
@@ -455,7 +462,11 @@
             g.appendChild(sv("title", {text: tokText(r.token) + ": [" + r.slice[0].toFixed(4) + ", " + r.slice[1].toFixed(4) + ")"}));
             g.appendChild(sv("rect", {x: a, y: 30, width: Math.max(0.5, b - a), height: 40,
                                       fill: r.id === chosenId ? "#c2410c" : palette[i % palette.length], stroke: "#fff"}));
-            if (b - a > 70) g.appendChild(sv("text", {x: (a + b) / 2, y: 57, "text-anchor": "middle", fill: "#fff", "class": "mono", text: tokText(r.token)}));
+            /* The label in the middle of its slice, or of the wider side of the
+             * draw's line when the line would cross it. */
+            var label = tokText(r.token), half = 6 + 5.5 * label.length, mid = (a + b) / 2;
+            if (ux !== null && Math.abs(mid - ux) < half) mid = ux - a > b - ux ? (a + ux) / 2 : (ux + b) / 2;
+            if (b - a > 70) g.appendChild(sv("text", {x: mid, y: 57, "text-anchor": "middle", fill: "#fff", "class": "mono", text: label}));
             svg.appendChild(g);
         });
         if (last < 1) {
@@ -465,7 +476,6 @@
         svg.appendChild(sv("text", {x: x0, y: 95, text: "0"}));
         svg.appendChild(sv("text", {x: x0 + w, y: 95, "text-anchor": "end", text: "1"}));
         if (!greedy) {
-            var ux = x0 + w * u;
             svg.appendChild(sv("line", {x1: ux, x2: ux, y1: 22, y2: 78, stroke: "#111", "stroke-width": 4, "class": "draw-u"}));
             svg.appendChild(sv("text", {x: ux, y: 18, "text-anchor": ux > W - 150 ? "end" : ux < 150 ? "start" : "middle", "font-weight": "bold",
                                         text: "draw u = " + u.toFixed(4)}));
@@ -706,9 +716,10 @@
         big.addEventListener("mouseleave", hideTip);
         var missing = mat.rows.filter(function (r) { return !r; }).length;
         var left = el("div", {style: "max-width:" + side + "px"}, [big,   /* the notes wrap under the matrix: the grid fits beside it */
-            el("div", {"class": "legend"}, ["weight 0", el("span", {"class": "ramp", style: "background:linear-gradient(90deg," + heat(0) + "," + heat(0.25) + "," + heat(1) + ")"}), "1",
-                el("span", {style: "background:#6b7280;width:1.2rem;height:1rem;display:inline-block"}), "causal mask",
-                el("span", {style: "background:#fde68a;width:1.2rem;height:1rem;display:inline-block"}), "row not in the trace"]),
+            el("div", {"class": "legend"}, [   /* each key with its swatch, so a wrapped legend keeps them together */
+                el("span", null, ["weight 0 ", el("span", {"class": "ramp", style: "display:inline-block;vertical-align:middle;background:linear-gradient(90deg," + heat(0) + "," + heat(0.25) + "," + heat(1) + ")"}), " 1"]),
+                el("span", null, [el("span", {style: "background:#6b7280;width:1.2rem;height:1rem;display:inline-block;vertical-align:middle"}), " causal mask"]),
+                el("span", null, [el("span", {style: "background:#fde68a;width:1.2rem;height:1rem;display:inline-block;vertical-align:middle"}), " row not in the trace"])]),
             el("p", {"class": "note", text: "Row " + qNow + " (outlined) is this step's query. " +
                 (missing ? missing + " of " + mat.n + " query rows are not in this " + data.level + " trace (a summary trace keeps only the last query of each step)." : "Every row is in the trace.")})]);
         var grid = el("div", {"class": "att-grid", style: "grid-template-columns: auto repeat(" + cfg.n_head + ", auto)"});
