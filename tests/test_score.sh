@@ -86,7 +86,8 @@ expect_usage() {
     if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "$opt" "$T/err"; then ok "usage error $opt: $(cat "$T/err")"
     else bad "usage error $opt (rc $rc): $(cat "$T/err")"; fi
 }
-expect_usage --text score --model "$M"
+# no --text, --file or --ids: the text comes from standard input, here empty
+expect_usage stdin score --model "$M" </dev/null
 expect_usage --text score --model "$M" --text a --ids 1,2
 expect_usage --ids score --model "$M" --ids 5
 expect_usage --ids score --model "$M" --ids "$(seq -s, 1 33)"

@@ -300,6 +300,8 @@ double softmax(float *probs, const float *x, int n, double *entropy) {
     for (int i = 1; i < n; i++) if (x[i] > max) max = x[i];
     double sum = 0.0;
     for (int i = 0; i < n; i++) sum += exp((double)x[i] - max);
+    /* sum >= 1: the max's own term is exp(0) (n >= 1) */
+    // cppcheck-suppress invalidFunctionArg
     double log_sum = log(sum), H = 0.0;
     for (int i = 0; i < n; i++) {
         double logp = (double)x[i] - max - log_sum, p = exp(logp);

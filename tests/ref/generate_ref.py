@@ -367,15 +367,21 @@ def settings_of(doc):
     return settings_for(t["strategy"], t["temperature"], t["top_k"], t["top_p"], t["min_p"], t["repetition_penalty"])
 
 
-def check_rows(ck, where, sel, rows):
-    """What the table says on its own: ranks, flags, renormalized, slices."""
+def check_rows(ck, where, sel, rows, greedy=False):
+    """What the table says on its own: ranks, flags, renormalized, slices.
+    Greedy (docs/generation.md): no truncation rule runs, so every rule keeps
+    every row (n_top_k = n_top_p = V) and each row below rank 0 is cut by
+    "argmax"; only rank 0 is kept."""
     n_kept = sel["n_kept"]
     for row in rows:
         r, w = row["rank"], "%s rank %d" % (where, row["rank"])
         ck.expect(row["kept_top_k"] == (r < sel["n_top_k"]), "%s: kept_top_k" % w)
         ck.expect(row["kept_top_p"] == (r < sel["n_top_p"]), "%s: kept_top_p" % w)
-        ck.expect(row["kept_min_p"] == (r < n_kept), "%s: kept_min_p" % w)
-        cut = None if r < n_kept else "top-k" if r >= sel["n_top_k"] else "top-p" if r >= sel["n_top_p"] else "min-p"
+        ck.expect(row["kept_min_p"] == (greedy or r < n_kept), "%s: kept_min_p" % w)
+        if greedy:
+            cut = None if r == 0 else "argmax"
+        else:
+            cut = None if r < n_kept else "top-k" if r >= sel["n_top_k"] else "top-p" if r >= sel["n_top_p"] else "min-p"
         ck.expect(row["cut_by"] == cut, "%s: cut_by %s, expected %s" % (w, row["cut_by"], cut))
         if r < n_kept:
             ck.close(row["renormalized"], row["probability"] / sel["kept_mass"], 1e-5, 1e-9, w + " renormalized")
@@ -542,10 +548,13 @@ def check_trace(path, model=None, argen_json=None, logit_tol=1e-4, load=gpt2_ref
         sel = st["selection"]
         ck.expect(st["step"] == i and st["position"] == len(context), where + ": step/position")
         ck.expect(st["context"]["ids"] == context, where + ": context is not prompt + appended so far")
-        ck.expect(as32(sel["draw"]) == u_list[i], "%s: draw %r, PCG32 gives %r" % (where, sel["draw"], u_list[i]))
+        if is_greedy(s):   # greedy takes the argmax: no draw is recorded
+            ck.expect(sel["draw"] is None, "%s: greedy step records draw %r, expected none" % (where, sel["draw"]))
+        else:
+            ck.expect(as32(sel["draw"]) == u_list[i], "%s: draw %r, PCG32 gives %r" % (where, sel["draw"], u_list[i]))
         u = u_list[i]
         rows = sel["table"]
-        check_rows(ck, where, sel, rows)
+        check_rows(ck, where, sel, rows, is_greedy(s))
         check_step_summary(ck, where, sel, rows, s, context, V)
         chosen = [row for row in rows if row["id"] == sel["chosen"]["id"]]
         if ck.expect(len(chosen) == 1, where + ": chosen token not in the table") and not is_greedy(s):
