@@ -2,7 +2,7 @@
  * check_generate.c - the loop on a small random model: stop reasons, the KV
  * cache and tracing never change the tokens, beam 1 == greedy, and a JSON
  * trace whose probabilities agree with the logits it records (softmax
- * recomputed here in double).
+ * recomputed here in double), and ranks that count from 1 (greedy: rank 1).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -120,11 +120,12 @@ START_TEST(test_beam_one_equals_greedy) {
 }
 END_TEST
 
-/* Writes a full trace of a top-p run to path; returns json_trace_close's status. */
-static int write_trace(const GPT2 *m, const char *path, int *opened) {
+/* Writes a full trace of a run (top-p, T 0.8, unless strategy says otherwise) to path;
+ * returns json_trace_close's status. */
+static int write_trace_of(const GPT2 *m, const char *path, int *opened, Strategy strategy) {
     GenerateOptions o;
     generate_defaults(&o);
-    sampler_defaults(&o.sampling, STRATEGY_TOP_P);
+    sampler_defaults(&o.sampling, strategy);
     o.sampling.temperature = 0.8f;
     o.seed = 3;
     o.max_new_tokens = 3;
@@ -139,6 +140,12 @@ static int write_trace(const GPT2 *m, const char *path, int *opened) {
     run(m, &o, prompt, 2, &sink, ids, &stop);
     return json_trace_close(&jt, &err);
 }
+
+static int write_trace(const GPT2 *m, const char *path, int *opened) {
+    return write_trace_of(m, path, opened, STRATEGY_TOP_P);
+}
+
+static int rank_of(const JsonValue *o) { return (int)json_get(o, "rank")->number; }
 
 START_TEST(test_trace_probabilities_match_logits) {
     GPT2 m = make_model(32);
@@ -186,10 +193,82 @@ START_TEST(test_trace_probabilities_match_logits) {
         int best = 0;
         for (int v = 1; v < 64; v++) if (all->items[v].number > all->items[best].number) best = v;
         ck_assert_int_eq((int)json_get(json_get(json_get(sel, "alternatives"), "greedy"), "id")->number, best);
+        /* ranks count from 1: the largest logit is rank 1; the table holds ranks 1, 2, ... in order;
+         * chosen.rank is its row's rank */
+        const JsonValue *top = json_get(json_get(&steps->items[s], "logits"), "top");
+        ck_assert_int_eq(rank_of(&top->items[0]), 1);
+        ck_assert_int_eq((int)json_get(&top->items[0], "id")->number, best);
+        const JsonValue *chosen = json_get(sel, "chosen");
+        int chosen_id = (int)json_get(chosen, "id")->number, found = 0;
+        for (size_t r = 0; r < table->len; r++) {
+            ck_assert_int_eq(rank_of(&table->items[r]), (int)r + 1);   /* top_n 64 = V: every row, in rank order */
+            if ((int)json_get(&table->items[r], "id")->number == chosen_id) {
+                ck_assert_int_eq(rank_of(&table->items[r]), rank_of(chosen));
+                found = 1;
+            }
+        }
+        ck_assert_msg(found && rank_of(chosen) >= 1, "step %zu: the chosen row is in the table, rank >= 1", s);
     }
     json_free(&doc);
     free(text);
     remove(path);
+    gpt2_free(&m);
+}
+END_TEST
+
+/* Greedy takes the most likely token: rank 1 in the Selection, in the trace's
+ * chosen and table, at every step; a sampled pick's rank names order[rank - 1]. */
+START_TEST(test_ranks_count_from_one) {
+    GPT2 m = make_model(32);
+    char path[] = "/tmp/argen_check_ranks_XXXXXX";
+    int fd = mkstemp(path), opened;
+    ck_assert(fd >= 0);
+    close(fd);
+    ck_assert_int_eq(write_trace_of(&m, path, &opened, STRATEGY_GREEDY), 0);
+    char *text;
+    size_t len;
+    Error err;
+    ck_assert(read_file(path, &text, &len, &err) == 0);
+    JsonValue doc;
+    ck_assert_msg(json_parse(text, len, path, &doc, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq((int)json_get(&doc, "version")->number, TRACE_FORMAT_VERSION);
+    const JsonValue *steps = json_get(&doc, "steps");
+    ck_assert_int_ge((int)steps->len, 1);   /* greedy may reach eos before max_new_tokens */
+    for (size_t s = 0; s < steps->len; s++) {
+        const JsonValue *sel = json_get(&steps->items[s], "selection");
+        const JsonValue *table = json_get(sel, "table");
+        ck_assert_msg(rank_of(json_get(sel, "chosen")) == 1, "greedy step %zu chose rank %d, want 1", s,
+                      rank_of(json_get(sel, "chosen")));
+        ck_assert_int_eq(rank_of(&table->items[0]), 1);
+        ck_assert_int_eq((int)json_get(&table->items[0], "id")->number, (int)json_get(json_get(sel, "chosen"), "id")->number);
+    }
+    json_free(&doc);
+    free(text);
+    remove(path);
+
+    /* the Selection itself: greedy with a table is rank 1; a sampled pick is order[rank - 1] */
+    Selection sel;
+    ck_assert_msg(selection_init(&sel, 5, &err) == 0, "%s", err.msg);
+    const float logits[5] = {0.5f, 2.0f, 1.0f, -1.0f, 1.5f};   /* ranks: id 1, 4, 2, 0, 3 */
+    SamplerSettings cfg;
+    sampler_defaults(&cfg, STRATEGY_GREEDY);
+    ck_assert_int_eq(sampler_select(&sel, &cfg, logits, NULL, 0, 0.5f, 1), 1);
+    ck_assert_int_eq(sel.chosen_rank, 1);
+    ck_assert_int_eq(sampler_select(&sel, &cfg, logits, NULL, 0, 0.5f, 0), 1);
+    ck_assert_int_eq(sel.chosen_rank, 0);   /* greedy without a table sorts nothing: no rank */
+    sampler_defaults(&cfg, STRATEGY_SAMPLE);
+    cfg.temperature = 1.0f;
+    for (int k = 0; k < 20; k++) {
+        float u = (float)k / 20;
+        int id = sampler_select(&sel, &cfg, logits, NULL, 0, u, 0);
+        ck_assert_int_ge(sel.chosen_rank, 1);
+        ck_assert_int_eq(sel.order[sel.chosen_rank - 1], id);
+    }
+    ck_assert_int_eq(sampler_select(&sel, &cfg, logits, NULL, 0, 0.0f, 0), 1);
+    ck_assert_int_eq(sel.chosen_rank, 1);   /* u = 0 lands in the most likely token's slice */
+    ck_assert_int_eq(sampler_select(&sel, &cfg, logits, NULL, 0, 0.999f, 0), 3);
+    ck_assert_int_eq(sel.chosen_rank, 5);   /* the least likely of 5 */
+    selection_free(&sel);
     gpt2_free(&m);
 }
 END_TEST
@@ -238,6 +317,7 @@ static Suite *generate_suite(void) {
     tcase_add_test(core, test_cache_and_trace_do_not_change_tokens);
     tcase_add_test(core, test_beam_one_equals_greedy);
     tcase_add_test(core, test_trace_probabilities_match_logits);
+    tcase_add_test(core, test_ranks_count_from_one);
     tcase_add_test(core, test_trace_write_failures);
     suite_add_tcase(s, core);
     return s;

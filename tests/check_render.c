@@ -17,7 +17,7 @@
  * by hand.  Row 1 is the chosen one; top-k 1 cut nothing because top_k is
  * 2 here and only 2 rows are shown. */
 static const char *const trace_text =
-    "{\"format\":\"argen-trace\",\"version\":1,\"level\":\"summary\",\"top_n\":2,"
+    "{\"format\":\"argen-trace\",\"version\":2,\"level\":\"summary\",\"top_n\":2,"
     "\"model\":{\"dir\":\"m\",\"config\":{\"n_embd\":4,\"n_head\":1,\"n_layer\":1,\"n_positions\":8,"
     "\"vocab_size\":10,\"layer_norm_epsilon\":1e-5,\"bos_token_id\":9,\"eos_token_id\":9}},"
     "\"settings\":{\"strategy\":\"top-k\",\"temperature\":0.5,\"top_k\":2,\"top_p\":1,\"min_p\":0,"
@@ -29,17 +29,17 @@ static const char *const trace_text =
     "\"attention_layout\":\"[layer][head][query][key]\",\"query_positions\":[1],\"key_count\":2,"
     "\"layers\":[{\"layer\":0,\"residual_norm_after_attention\":1.5,\"residual_norm\":2.5,"
     "\"attention\":[[[0.25,0.75]]]}],\"kv_cache_positions\":2,\"embed_norm\":0.5,\"final_hidden_norm\":3.25},"
-    "\"logits\":{\"top\":[{\"rank\":0,\"id\":5,\"token\":\"x\",\"logit\":2},{\"rank\":1,\"id\":6,\"token\":null,\"logit\":1}]},"
+    "\"logits\":{\"top\":[{\"rank\":1,\"id\":5,\"token\":\"x\",\"logit\":2},{\"rank\":2,\"id\":6,\"token\":null,\"logit\":1}]},"
     "\"selection\":{\"strategy\":\"top-k\",\"temperature\":0.5,\"repetition_penalty\":1,\"top_k\":2,\"top_p\":1,"
     "\"min_p\":0,\"draw\":0.9,\"n_top_k\":2,\"n_top_p\":2,\"n_kept\":2,\"kept_mass\":0.8,\"nucleus_size\":2,"
     "\"entropy_nats\":0.5,\"entropy_bits\":0.72,\"effective_candidates\":1.65,"
-    "\"chosen\":{\"id\":6,\"token\":null,\"rank\":1,\"probability\":0.2,\"renormalized\":0.25},"
+    "\"chosen\":{\"id\":6,\"token\":null,\"rank\":2,\"probability\":0.2,\"renormalized\":0.25},"
     "\"alternatives\":{\"greedy\":{\"id\":5,\"token\":\"x\"},\"top-k=40\":{\"id\":5,\"token\":\"x\"},"
     "\"top-p=0.9\":{\"id\":5,\"token\":\"x\"},\"min-p=0.05\":{\"id\":5,\"token\":\"x\"}},"
-    "\"table\":[{\"rank\":0,\"id\":5,\"token\":\"x\",\"logit\":2,\"penalized\":2,\"scaled\":4,\"probability\":0.6,"
+    "\"table\":[{\"rank\":1,\"id\":5,\"token\":\"x\",\"logit\":2,\"penalized\":2,\"scaled\":4,\"probability\":0.6,"
     "\"cumulative\":0.6,\"kept_top_k\":true,\"kept_top_p\":true,\"kept_min_p\":true,\"cut_by\":null,"
     "\"renormalized\":0.75,\"slice\":[0,0.75]},"
-    "{\"rank\":1,\"id\":6,\"token\":null,\"logit\":1,\"penalized\":1,\"scaled\":2,\"probability\":0.2,"
+    "{\"rank\":2,\"id\":6,\"token\":null,\"logit\":1,\"penalized\":1,\"scaled\":2,\"probability\":0.2,"
     "\"cumulative\":0.8,\"kept_top_k\":true,\"kept_top_p\":true,\"kept_min_p\":true,\"cut_by\":null,"
     "\"renormalized\":0.25,\"slice\":[0.75,1]}]},"
     "\"appended\":{\"id\":6,\"token\":null,\"ids\":[3,4,6]}}],"
@@ -81,7 +81,9 @@ START_TEST(test_reads_what_the_file_says) {
     ck_assert_uint_eq(s->n_table, 2);
     ck_assert(s->table[0].probability == 0.6 && s->table[1].scaled == 2 && s->table[1].slice_lo == 0.75);
     ck_assert_ptr_null(s->table[1].token.text);   /* null token: no vocabulary */
-    ck_assert_int_eq(s->chosen_rank, 1);
+    ck_assert_int_eq(s->chosen_rank, 2);   /* ranks count from 1: the second most likely */
+    ck_assert_int_eq(s->table[0].rank, 1);
+    ck_assert_int_eq(s->logits[0].rank, 1);
     ck_assert(s->draw == 0.9 && s->temperature == 0.5);
     ck_assert_uint_eq(s->layers[0].n_key, 2);
     ck_assert(s->layers[0].attention[0] == 0.25 && s->layers[0].attention[1] == 0.75);
@@ -126,7 +128,16 @@ START_TEST(test_refuses_with_the_path) {
     expect_refused("\"draw\":0.9", "\"draw\":1.5",
                    "t.json: steps[0].selection.draw: expected a number in [0, 1), or null (an argmax step)");
     expect_refused("argen-trace", "argen-trcae", "t.json: format: expected \"argen-trace\" or \"argen-compare\"");
-    expect_refused("\"version\":1", "\"version\":2", "t.json: version: expected 1");
+    expect_refused("\"version\":2", "\"version\":3", "t.json: version: expected 2");
+    /* version 1 counted ranks from 0: refused, not read one off */
+    expect_refused("\"version\":2", "\"version\":1",
+                   "t.json: version: expected 2 (a version 1 trace counts ranks from 0; trace the run again with this argen)");
+    expect_refused("\"table\":[{\"rank\":1,", "\"table\":[{\"rank\":0,",
+                   "t.json: steps[0].selection.table[0].rank: expected an integer >= 1");
+    expect_refused("\"logit\":2},{\"rank\":2", "\"logit\":2},{\"rank\":0",
+                   "t.json: steps[0].logits.top[1].rank: expected an integer >= 1");
+    expect_refused("\"rank\":2,\"probability\":0.2", "\"rank\":0,\"probability\":0.2",
+                   "t.json: steps[0].selection.chosen.rank: expected an integer >= 1");
     expect_refused("[[[0.25,0.75]]]", "[[[0.25]]]",
                    "t.json: steps[0].forward.layers[0].attention: declares 1x1x2 weights "
                    "(heads x query_positions x key_count) but holds 1");
@@ -265,8 +276,8 @@ START_TEST(test_probs_labels_carry_the_numbers) {
     ck_assert_int_eq(trace_doc_parse(&doc, trace_text, strlen(trace_text), "t.json", &err), 0);
     char *dot = dot_of("probs", &doc);
     /* Values typed in the trace above, printed %.4g. */
-    ck_assert_ptr_nonnull(strstr(dot, "ID=\"r0_probability\" ALIGN=\"RIGHT\">0.6<"));
-    ck_assert_ptr_nonnull(strstr(dot, "ID=\"r0_scaled\" ALIGN=\"RIGHT\">4<"));
+    ck_assert_ptr_nonnull(strstr(dot, "ID=\"r1_probability\" ALIGN=\"RIGHT\">0.6<"));
+    ck_assert_ptr_nonnull(strstr(dot, "ID=\"r1_scaled\" ALIGN=\"RIGHT\">4<"));
     ck_assert_ptr_nonnull(strstr(dot, ">[0.75, 1)<"));
     ck_assert_ptr_nonnull(strstr(dot, "<B>0.25</B>"));   /* the chosen row is bold */
     ck_assert_ptr_nonnull(strstr(dot, "#6"));            /* a null token shows its id */

@@ -6,8 +6,9 @@
 #   stage 1  KV cache positions after the forward pass == forward.kv_cache_positions
 #   stage 2  norm of the final hidden state             == forward.final_hidden_norm (rel 1e-6:
 #                                                          numpy's sum order vs the C loop)
-#            the top-10 logits (ids, values)            == logits.top
-#   stage 3  the entropy softmax left in sel->entropy    == selection.entropy_nats (as float32)
+#            the top-10 logits (ranks from 1, ids, values) == logits.top
+#   stage 3  the entropy softmax left in sel->entropy_nats, printed in bits
+#                                                        == selection.entropy_bits (rel 1e-6), no nats shown
 #            (the stage-3 breakpoint on softmax is set once sampler_select is
 #            reached: attention calls the same softmax)
 #            probabilities before the sort               == selection.table[].probability
@@ -108,6 +109,8 @@ rows = re.findall(r"^\s+(\d+)\s+(\d+)\s+(%s)\s+(%s)$" % (TOKEN, NUM), s2.split("
 top = step["logits"]["top"]
 if len(rows) != len(top) or len(rows) < 10:
     fails.append("stage 2: %d logit rows printed, the trace has %d (want 10)" % (len(rows), len(top)))
+if rows and int(rows[0][0]) != 1:
+    fails.append("stage 2: the largest logit is printed as rank %s, want rank 1" % rows[0][0])
 for (rank, tid, _, logit), t in zip(rows, top):
     if int(rank) != t["rank"] or int(tid) != t["id"]:
         fails.append("stage 2: logit rank %s is id %s, the trace has id %d" % (rank, tid, t["id"]))
@@ -118,11 +121,16 @@ by_id = {r["id"]: r for r in table}
 
 # ---- stage 3: the softmax ----
 s3 = stage(3)
-m = one(r"^entropy: (%s) bits \((%s) nats" % (NUM, NUM), s3, "stage 3 entropy")
+m = one(r"^entropy: (%s) bits$" % NUM, s3, "stage 3 entropy in bits")
 if m:
-    same("stage 3 entropy", m.group(2), sel["entropy_nats"])
-    if abs(float(m.group(1)) * 0.6931471805599453 - float(m.group(2))) > 1e-6:
-        fails.append("stage 3: %s bits is not %s nats" % (m.group(1), m.group(2)))
+    if abs(float(m.group(1)) - sel["entropy_bits"]) > 1e-6 * abs(sel["entropy_bits"]):
+        fails.append("stage 3: entropy %s bits, the trace has %r bits" % (m.group(1), sel["entropy_bits"]))
+    if abs(float(m.group(1)) * 0.6931471805599453 - sel["entropy_nats"]) > 1e-6 * abs(sel["entropy_nats"]):
+        fails.append("stage 3: %s bits is not the trace's %r nats" % (m.group(1), sel["entropy_nats"]))
+if re.search(r"\bnats?\b", s3 + stage(4)):
+    fails.append("stage 3-4: an entropy shown in nats (people are shown bits)")
+if not re.search(r"Selection over V=\d+: .* entropy %s bits$" % NUM, stage(4), re.M):
+    fails.append("stage 4: the Selection's entropy is not printed in bits")
 # a real branch point: several candidates above 10 %
 if sum(1 for r in table if r["probability"] > 0.10) < 2:
     fails.append("step 0 is no branch point: fewer than two candidates above 10 %")
@@ -138,7 +146,9 @@ for r in rows3:
 # ---- stage 4: the selection ----
 s4 = stage(4)
 rows4 = SEL_ROW.findall(s4)
-want_rows = [r for r in table if r["rank"] < 10 or r["id"] == sel["chosen"]["id"]]
+want_rows = [r for r in table if r["rank"] <= 10 or r["id"] == sel["chosen"]["id"]]
+if rows4 and (int(rows4[0][0]) != 1 or table[0]["rank"] != 1):
+    fails.append("stage 4: the most likely token has rank %s in gdb, %d in the trace; want 1" % (rows4[0][0], table[0]["rank"]))
 if len(rows4) != len(want_rows):
     fails.append("stage 4: %d selection rows printed, the trace has %d" % (len(rows4), len(want_rows)))
 for r, t in zip(rows4, want_rows):

@@ -113,7 +113,7 @@ static void note_probability(void *ctx, const Selection *sel, const SamplerSetti
                              const float *raw) {
     (void)cfg; (void)alt; (void)raw;
     ((ChosenProb *)ctx)->prob = sel->probs[sel->chosen];
-    ((ChosenProb *)ctx)->entropy_bits = (float)(sel->entropy / 0.6931471805599453);  /* nats -> bits */
+    ((ChosenProb *)ctx)->entropy_bits = (float)(sel->entropy_nats / 0.6931471805599453);  /* nats -> bits */
 }
 
 static int run_sampling_column(PromptedModel *pm, Column *col, uint64_t seed, uint64_t stream, int max_new, Error *err) {

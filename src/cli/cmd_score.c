@@ -218,7 +218,7 @@ static void write_score_doc(JsonWriter *w, const PromptedModel *pm, const ScoreO
     const GPT2Config *c = &pm->model.config;
     jw_object_begin(w);
     jw_key(w, "format"); jw_string(w, "argen-trace");
-    jw_key(w, "version"); jw_int(w, 1);
+    jw_key(w, "version"); jw_int(w, TRACE_FORMAT_VERSION);
     jw_key(w, "kind"); jw_string(w, "score");
     jw_key(w, "model");
     jw_object_begin(w);

@@ -145,7 +145,7 @@ int top_p_keep(const float *probs, const int *order, int n, double p) {
     if (p >= 1.0) return n;
     double mass = 0;
     for (int r = 0; r < n; r++) mass += probs[order[r]];
-    /* Keep rank r while the mass before it is still short of p (HF: remove
+    /* Keep order[r] while the mass before it is still short of p (HF: remove
      * the tail whose cumulative mass from below is <= 1 - p). */
     double before = 0;
     int r = 0;
@@ -170,11 +170,11 @@ int pick_from_prefix(const float *probs, const int *order, int n_kept, double ke
     return n_kept - 1;
 }
 
-void selection_slice(const Selection *sel, int rank, double *lo, double *hi) {
+void selection_slice(const Selection *sel, int i, double *lo, double *hi) {
     double cum = 0;
-    for (int r = 0; r < rank; r++) cum += sel->probs[sel->order[r]];
+    for (int r = 0; r < i; r++) cum += sel->probs[sel->order[r]];
     *lo = cum / sel->kept_mass;
-    *hi = rank == sel->n_kept - 1 ? 1.0 : (cum + sel->probs[sel->order[rank]]) / sel->kept_mass;
+    *hi = i == sel->n_kept - 1 ? 1.0 : (cum + sel->probs[sel->order[i]]) / sel->kept_mass;
 }
 
 /* ---- the whole selection ---- */
@@ -210,7 +210,7 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
     apply_temperature(sel->scaled, sel->penalized, (float)sel->temperature, V);
     sel->draw = u;
     sel->sorted = 0;
-    sel->chosen_rank = -1;
+    sel->chosen_rank = 0;   /* no rank until the sort */
     /* greedy needs no probabilities: the argmax is the answer */
     if (greedy && !need_table) {
         sel->chosen = argmax_token(sel->penalized, V);
@@ -218,7 +218,7 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
         return sel->chosen;
     }
     /* 3. softmax, then every token in rank order                  scaled -> probs [V], order [V] */
-    sel->log_z = softmax(sel->probs, sel->scaled, V, &sel->entropy);   /* kernels.h */
+    sel->log_z = softmax(sel->probs, sel->scaled, V, &sel->entropy_nats);   /* kernels.h */
     sort_by_logit(sel->order, sel->sort_keys, sel->scaled, V);
     sel->sorted = 1;
     if (greedy) {
@@ -231,7 +231,8 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
     }
     /* 5. the draw u lands in one kept token's slice of [0, 1) */
     sel->kept_mass = kept_mass_of(sel, sel->n_kept);
-    sel->chosen_rank = greedy ? 0 : pick_from_prefix(sel->probs, sel->order, sel->n_kept, sel->kept_mass, u);
-    sel->chosen = sel->order[sel->chosen_rank];
+    int i = greedy ? 0 : pick_from_prefix(sel->probs, sel->order, sel->n_kept, sel->kept_mass, u);
+    sel->chosen = sel->order[i];
+    sel->chosen_rank = i + 1;   /* rank 1 = order[0], the most likely */
     return sel->chosen;
 }

@@ -74,13 +74,14 @@ typedef enum { CUT_NONE = 0, CUT_TOP_K, CUT_TOP_P, CUT_MIN_P, CUT_MIN_NEW_TOKENS
 const char *cut_rule_name(CutRule r);   /* NULL for CUT_NONE, else "top-k", "top-p", "min-p", "min-new-tokens" */
 
 /* Scratch and results of one selection, every array [V] allocated once per
- * run by selection_init.  Indexed by token id unless named by rank. */
+ * run by selection_init.  Indexed by token id unless named by order.  A rank
+ * counts from 1: rank 1 is order[0], the most likely token. */
 typedef struct {
     int V;                 /* vocabulary size */
     float *penalized;      /* [V] logits after the repetition penalty */
     float *scaled;         /* [V] penalized / T (== penalized when greedy) */
     float *probs;          /* [V] softmax(scaled) over the whole vocabulary */
-    int *order;            /* [V] by rank: token ids sorted by scaled desc, ties lower id first */
+    int *order;            /* [V] token ids sorted by scaled desc, ties lower id first: order[r] has rank r + 1 */
     unsigned char *seen;   /* [V] 1 when the token is in the context (repetition penalty) */
     uint64_t *sort_keys;   /* [2V] sort scratch, so no step allocates */
     int sorted;            /* order[] is valid (greedy alone skips the sort) */
@@ -88,12 +89,12 @@ typedef struct {
     int n_top_p;           /* ... then by top-p (<= n_top_k) */
     int n_kept;            /* ... then by min-p (<= n_top_p): the candidates drawn from */
     double kept_mass;      /* sum of probs over the kept prefix (the renormalizer) */
-    double entropy;        /* of probs, in nats */
+    double entropy_nats;   /* of probs, in nats (natural log); shown to people in bits: / ln 2 */
     double log_z;          /* log sum exp(scaled): log p(v) = scaled[v] - log_z */
     double temperature;    /* the T applied (1 when greedy) */
     float draw;            /* the uniform draw u in [0, 1) */
     int chosen;            /* token id picked */
-    int chosen_rank;       /* its rank in order[] (or -1 when unsorted) */
+    int chosen_rank;       /* its rank, 1 = the most likely: order[chosen_rank - 1] (0 when unsorted) */
     int suppressed;        /* set by the caller before sampler_select: a token forbidden at this
                             * step (end-of-text while fewer than min-new-tokens are out), or -1 */
 } Selection;
@@ -125,16 +126,17 @@ void sort_by_logit(int *order, uint64_t *scratch, const float *x, int V);
 /* Index of the largest x, ties toward the lower id. */
 int argmax_token(const float *x, int V);
 
-/* Prefix lengths of the truncations over probs in rank order.  Each returns
+/* Prefix lengths of the truncations over probs in order[] (most likely first).  Each returns
  * at least 1.  top_p works on the probabilities renormalized over the first
  * n tokens (as HF applies it after top-k); min_p compares with probs[order[0]]. */
 int top_k_keep(int k, int n);
 int top_p_keep(const float *probs, const int *order, int n, double p);
 int min_p_keep(const float *probs, const int *order, int n, double min_p);
 
-/* The pick: the first kept rank whose cumulative renormalized probability
- * exceeds u, i.e. u in [cum_before, cum_after).  Rounding cannot push u past
- * the last slice: then the last kept token is returned.  Returns the rank. */
+/* The pick: the first kept token of order[] whose cumulative renormalized
+ * probability exceeds u, i.e. u in [cum_before, cum_after).  Rounding cannot
+ * push u past the last slice: then the last kept token is returned.  Returns
+ * its index i in order[] (its rank is i + 1). */
 int pick_from_prefix(const float *probs, const int *order, int n_kept, double kept_mass, float u);
 
 /* What the other strategies would have picked from the same logits with the same draw. */
@@ -157,7 +159,7 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
  * selection (the same probs, the same draw): what it would have chosen. */
 int pick_with_rules(const Selection *sel, int top_k, double top_p, double min_p, float u);
 
-/* The slice [lo, hi) of [0, 1) that rank r owned for the draw (r < n_kept). */
-void selection_slice(const Selection *sel, int rank, double *lo, double *hi);
+/* The slice [lo, hi) of [0, 1) that order[i] (rank i + 1) owned for the draw (i < n_kept). */
+void selection_slice(const Selection *sel, int i, double *lo, double *hi);
 
 #endif

@@ -16,9 +16,8 @@
  *   heatmap: every head's attention for the step's last query with a
  *        colour bar; the "..." column holds the summed weight it stands for.
  *
- * Ranks are shown 1-based everywhere in the diagrams (rank 1 = the most
- * likely token), as `argen score` prints them; the trace stores 0-based.
- * Entropy is in bits, with the unit printed.
+ * Ranks count from 1 (rank 1 = the most likely token), in the trace as in
+ * every diagram.  Entropy is in bits, with the unit printed.
  */
 #include <math.h>
 #include <stdio.h>
@@ -94,7 +93,7 @@ static void context_rows(FILE *f, const TracedStep *s, const TracedToken *append
 
 /* ---- step: explain this step ---- */
 
-/* Rows shown: ranks 0..rows-1, and the chosen one when it lies below. */
+/* Rows shown: the first rows (ranks 1..rows), and the chosen one when it lies below. */
 static int row_shown(const TracedStep *s, const TracedRow *r, size_t i, size_t rows) {
     return i < rows || r->rank == s->chosen_rank;
 }
@@ -113,9 +112,9 @@ static void explain_bars(FILE *f, const TraceDoc *doc, const TracedStep *s, size
             title, greedy ? "" : "<B>share after the cut</B>");
     for (size_t i = 0; i < s->n_table; i++) {
         const TracedRow *r = &s->table[i];
-        int chosen = r->rank == s->chosen_rank, cut = greedy ? r->rank != 0 : r->cut_by != NULL;
+        int chosen = r->rank == s->chosen_rank, cut = greedy ? r->rank != 1 : r->cut_by != NULL;
         if (!row_shown(s, r, i, rows)) continue;
-        if (i > 0 && s->table[i - 1].rank + 1 != r->rank)
+        if (i > 0 && (long)s->table[i - 1].rank + 1 != r->rank)
             fprintf(f, "<TR><TD COLSPAN=\"6\">&#8942;</TD></TR>\n");
         if (cut && !drew_cut) {
             if (greedy) fprintf(f, "<TR><TD COLSPAN=\"6\" BGCOLOR=\"" COLOR_VERMILLION "\"><FONT COLOR=\"white\">"
@@ -134,7 +133,7 @@ static void explain_bars(FILE *f, const TraceDoc *doc, const TracedStep *s, size
         fmt_percent(v, sizeof v, r->probability);
         fprintf(f, "<TD ALIGN=\"RIGHT\">%s</TD>", v);
         bar(f, bar_points(r->probability, PROB_BAR), PROB_BAR, cut ? COLOR_GREY : COLOR_BLUE);
-        if (greedy) fprintf(f, "<TD ALIGN=\"LEFT\">%s</TD></TR>\n", r->rank == 0 ? "<B>argmax</B>" : "");
+        if (greedy) fprintf(f, "<TD ALIGN=\"LEFT\">%s</TD></TR>\n", r->rank == 1 ? "<B>argmax</B>" : "");
         else if (cut) fprintf(f, "<TD ALIGN=\"LEFT\"><FONT COLOR=\"" COLOR_VERMILLION "\">cut</FONT></TD></TR>\n");
         else { fmt_percent(v, sizeof v, r->renormalized); fprintf(f, "<TD ALIGN=\"RIGHT\">%s</TD></TR>\n", v); }
     }
@@ -224,23 +223,23 @@ void write_probs_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
     fprintf(f, greedy ? "<TD COLSPAN=\"2\"></TD></TR>\n" : "<TD><B>share after the cut</B></TD><TD></TD></TR>\n");
     for (size_t i = 0; i < s->n_table; i++) {
         const TracedRow *r = &s->table[i];
-        int chosen = r->rank == s->chosen_rank, cut = greedy ? r->rank != 0 : r->cut_by != NULL;
+        int chosen = r->rank == s->chosen_rank, cut = greedy ? r->rank != 1 : r->cut_by != NULL;
         const char *bg = chosen ? " BGCOLOR=\"" COLOR_CHOSEN_BG "\"" : "";
         if (!row_shown(s, r, i, rows)) continue;
-        if (i > 0 && s->table[i - 1].rank + 1 != r->rank) fprintf(f, "<TR><TD COLSPAN=\"6\">&#8942;</TD></TR>\n");
+        if (i > 0 && (long)s->table[i - 1].rank + 1 != r->rank) fprintf(f, "<TR><TD COLSPAN=\"6\">&#8942;</TD></TR>\n");
         if (cut && !drew_cut && !greedy) {
             fprintf(f, "<TR><TD COLSPAN=\"6\" BGCOLOR=\"" COLOR_VERMILLION "\"><FONT COLOR=\"white\">cut by %s: "
                        "%d kept above this line</FONT></TD></TR>\n", r->cut_by, s->n_kept);
             drew_cut = 1;
         }
         token_html(t, sizeof t, &r->token);
-        fprintf(f, "<TR><TD%s>%d</TD><TD ALIGN=\"LEFT\"%s>%s%s%s</TD>", bg, r->rank + 1, bg, chosen ? "<B>" : "", t,
+        fprintf(f, "<TR><TD%s>%d</TD><TD ALIGN=\"LEFT\"%s>%s%s%s</TD>", bg, r->rank, bg, chosen ? "<B>" : "", t,
                 chosen ? "</B>" : "");
         fmt_percent(v, sizeof v, r->probability);
         fprintf(f, "<TD ALIGN=\"RIGHT\"%s>%s</TD>", bg, v);
         bar(f, bar_points(r->probability, PROB_BAR), PROB_BAR, cut ? COLOR_GREY : COLOR_BLUE);
         if (greedy) {
-            fprintf(f, "<TD COLSPAN=\"2\"%s>%s</TD></TR>\n", bg, r->rank == 0 ? "<B>argmax: chosen</B>" : "");
+            fprintf(f, "<TD COLSPAN=\"2\"%s>%s</TD></TR>\n", bg, r->rank == 1 ? "<B>argmax: chosen</B>" : "");
         } else {
             if (cut) fprintf(f, "<TD>&#8212;</TD><TD><FONT COLOR=\"" COLOR_VERMILLION "\">cut by %s</FONT></TD></TR>\n", r->cut_by);
             else {

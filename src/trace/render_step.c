@@ -279,7 +279,7 @@ static void probs_note(FILE *f, const TracedStep *s, const char *text) {
 
 void write_probs_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
     const TracedStep *s = &doc->steps[o->step];
-    long prev_rank = -1;   /* long: a rank of INT_MAX (an edited file) plus one must not overflow */
+    long prev_rank = 0;    /* ranks count from 1; long: a rank of INT_MAX (an edited file) plus one must not overflow */
     int drew_cut = 0;
     dot_begin(f, "probs", "LR");
     fprintf(f, "  table [label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"5\" COLOR=\"#BBBBBB\">\n");
@@ -287,12 +287,12 @@ void write_probs_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
     for (size_t i = 0; i < s->n_table; i++) {
         const TracedRow *r = &s->table[i];
         if (i >= o->top && r->rank != s->chosen_rank) continue;
-        if (prev_rank >= 0 && (long)r->rank != prev_rank + 1) probs_note(f, s, "&#8942;");
+        if (prev_rank > 0 && (long)r->rank != prev_rank + 1) probs_note(f, s, "&#8942;");
         if (r->cut_by && !drew_cut && !greedy(s)) { probs_cut_line(f, s, r->cut_by); drew_cut = 1; }
         probs_row(f, s, r, r->rank == s->chosen_rank);
         prev_rank = r->rank;
     }
-    if (!drew_cut && !greedy(s) && (long)s->n_kept > prev_rank + 1 && doc->vocab_size > s->n_kept) {
+    if (!drew_cut && !greedy(s) && (long)s->n_kept > prev_rank && doc->vocab_size > s->n_kept) {   /* kept below the last row */
         char note[160];
         snprintf(note, sizeof note, "&#8942; the cut-off lies below this table: %d candidates kept", s->n_kept);
         probs_note(f, s, note);

@@ -115,7 +115,7 @@ static void jt_run_begin(void *ctx, const RunInfo *info) {
     jt->n_layer = info->config->n_layer;
     jw_object_begin(w);
     jw_key(w, "format"); jw_string(w, "argen-trace");
-    jw_key(w, "version"); jw_int(w, 1);
+    jw_key(w, "version"); jw_int(w, TRACE_FORMAT_VERSION);
     jw_key(w, "kind"); jw_string(w, "generate");
     jw_key(w, "level"); jw_string(w, trace_level_name(jt->level));
     jw_key(w, "top_n"); jw_int(w, jt->top_n);
@@ -275,7 +275,7 @@ static void jt_logits(void *ctx, const float *logits, int V) {
     jw_array_begin(w);
     for (int i = 0; i < n; i++) {
         jw_object_begin(w);
-        jw_key(w, "rank"); jw_int(w, i);
+        jw_key(w, "rank"); jw_int(w, i + 1);   /* rank 1 = the largest logit */
         jw_key(w, "id"); jw_int(w, top[i]);
         jw_key(w, "token"); write_token_text(jt, top[i]);
         jw_key(w, "logit"); jw_float(w, logits[top[i]]);
@@ -288,14 +288,15 @@ static void jt_logits(void *ctx, const float *logits, int V) {
 
 /* Greedy (and beam search, Jacobi, any T <= 0) takes the argmax, as
  * sampler_select decides: no truncation rule runs and the draw is not used,
- * so the trace records neither: every row below rank 0 is cut_by "argmax",
+ * so the trace records neither: every row below rank 1 is cut_by "argmax",
  * n_top_k and n_top_p are the whole vocabulary, and draw is null. */
 static int takes_argmax(const SamplerSettings *cfg) {
     return cfg->strategy == STRATEGY_GREEDY || cfg->strategy == STRATEGY_BEAM || cfg->strategy == STRATEGY_JACOBI ||
            cfg->temperature <= 0;
 }
 
-/* One row of the selection table: every stage for the token at rank r.
+/* One row of the selection table: every stage for the token order[r], whose
+ * rank is r + 1 (rank 1 = the most likely).
  * log_z_t1: log normalizer of the penalized logits (before temperature). */
 static void jt_selection_row(JsonTrace *jt, const Selection *sel, const float *raw, int r, double cum_before,
                              double log_z_t1, int argmax) {
@@ -306,7 +307,7 @@ static void jt_selection_row(JsonTrace *jt, const Selection *sel, const float *r
     int not_argmax = argmax && r > 0 && cut == CUT_NONE;   /* greedy: below the argmax, no rule cut it */
     double p = sel->probs[id];
     jw_object_begin(w);
-    jw_key(w, "rank"); jw_int(w, r);
+    jw_key(w, "rank"); jw_int(w, r + 1);
     jw_key(w, "id"); jw_int(w, id);
     jw_key(w, "token"); write_token_text(jt, id);
     jw_key(w, "logit"); jw_float(w, raw[id]);
@@ -362,9 +363,9 @@ static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const Samp
     jw_key(w, "n_kept"); jw_int(w, sel->n_kept);
     jw_key(w, "kept_mass"); jw_float(w, sel->kept_mass);
     jw_key(w, "nucleus_size"); jw_int(w, top_p_keep(sel->probs, sel->order, sel->V, 0.9));
-    jw_key(w, "entropy_nats"); jw_float(w, sel->entropy);
-    jw_key(w, "entropy_bits"); jw_float(w, sel->entropy / log(2.0));
-    jw_key(w, "effective_candidates"); jw_float(w, exp(sel->entropy));
+    jw_key(w, "entropy_nats"); jw_float(w, sel->entropy_nats);   /* as the code computes it */
+    jw_key(w, "entropy_bits"); jw_float(w, sel->entropy_nats / log(2.0));   /* as people are shown it */
+    jw_key(w, "effective_candidates"); jw_float(w, exp(sel->entropy_nats));
     jw_key(w, "chosen");
     jw_object_begin(w);
     jw_key(w, "id"); jw_int(w, sel->chosen);
@@ -431,7 +432,7 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
     double log_z_t1 = softmax(NULL, sel->penalized, sel->V, &H_t1);   /* T = 1, no [V] buffer (kernels.h) */
     jw_key(w, "entropy_bits_before_temperature");
     jw_float(w, H_t1 / log(2.0));
-    /* The top-N ranks, plus the chosen token's row when it ranks lower. */
+    /* Ranks 1..N, plus the chosen token's row when it ranks lower (r indexes order[]: rank r + 1). */
     int n = jt->top_n < sel->V ? jt->top_n : sel->V;
     double cum = 0;
     jw_key(w, "table");
@@ -439,8 +440,9 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
     for (int r = 0; r < sel->V; r++) {
         /* and the suppressed token's row (min-new-tokens), last in rank order */
         int suppressed = sel->order[r] == sel->suppressed;
-        if (r < n || r == sel->chosen_rank || suppressed) jt_selection_row(jt, sel, raw, r, cum, log_z_t1, takes_argmax(cfg));
-        if (r >= n && r >= sel->chosen_rank && sel->suppressed < 0) break;
+        if (r < n || r + 1 == sel->chosen_rank || suppressed)
+            jt_selection_row(jt, sel, raw, r, cum, log_z_t1, takes_argmax(cfg));
+        if (r >= n && r + 1 >= sel->chosen_rank && sel->suppressed < 0) break;
         cum += sel->probs[sel->order[r]];
     }
     jw_array_end(w);
@@ -504,7 +506,7 @@ static void jt_beam_step(void *ctx, const BeamStep *bs) {
     jw_key(w, "extensions_scored"); jw_int(w, bs->n_extensions);
     jw_key(w, "candidates");
     jw_array_begin(w);
-    for (int c = 0; c < bs->n_candidates; c++) jt_beam_candidate(jt, &bs->candidates[c], c);
+    for (int c = 0; c < bs->n_candidates; c++) jt_beam_candidate(jt, &bs->candidates[c], c + 1);   /* rank 1 = the best */
     jw_array_end(w);
     jw_object_end(w);
 }

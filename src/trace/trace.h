@@ -31,6 +31,13 @@ typedef enum {
 
 const char *trace_level_name(TraceLevel l);
 
+/* The "version" of every argen-trace document (generate and score kinds).
+ * Version 2: every rank counts from 1 (rank 1 = the most likely token), in
+ * the logits and selection tables, the chosen token and beam candidates as
+ * in score traces.  Version 1 counted generate ranks from 0; the reader
+ * refuses it (trace_read.c). */
+#define TRACE_FORMAT_VERSION 2
+
 /* The text of a token: its bytes, or NULL when the model has no vocabulary. */
 typedef struct {
     const char *(*bytes)(void *ctx, int id, size_t *len);

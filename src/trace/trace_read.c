@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L   /* before any header: it selects what they declare */
 #include "trace/trace_read.h"
+#include "trace/trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -427,7 +428,7 @@ static int read_forward(Reader *r, const JsonValue *f, TracedStep *s) {
 static int read_logit(Reader *r, const JsonValue *o, void *out) {
     TracedLogit *t = out;
     int id;
-    return get_int(r, o, "rank", 0, &t->rank) || get_int(r, o, "id", 0, &id) ||
+    return get_int(r, o, "rank", 1, &t->rank) || get_int(r, o, "id", 0, &id) ||
            get_token(r, o, "token", id, &t->token) || get_number(r, o, "logit", &t->logit) ? -1 : 0;
 }
 
@@ -465,7 +466,7 @@ static int get_logit(Reader *r, const JsonValue *o, const char *key, const Trace
 static int read_row(Reader *r, const JsonValue *o, void *out) {
     TracedRow *t = out;
     int id;
-    return get_int(r, o, "rank", 0, &t->rank) || get_int(r, o, "id", 0, &id) ||
+    return get_int(r, o, "rank", 1, &t->rank) || get_int(r, o, "id", 0, &id) ||
            get_token(r, o, "token", id, &t->token) || get_number(r, o, "logit", &t->logit) ||
            read_cut_by(r, o, t) ||
            get_logit(r, o, "penalized", t, &t->penalized) || get_logit(r, o, "scaled", t, &t->scaled) ||
@@ -483,7 +484,7 @@ static int read_chosen(Reader *r, const JsonValue *sel, TracedStep *s) {
     const JsonValue *c = get_object(r, sel, "chosen");
     if (!c) return -1;
     size_t mark = enter_key(r, "chosen");
-    int rc = get_pick(r, c, &s->chosen) || get_int(r, c, "rank", 0, &s->chosen_rank) ||
+    int rc = get_pick(r, c, &s->chosen) || get_int(r, c, "rank", 1, &s->chosen_rank) ||
              get_number(r, c, "probability", &s->chosen_probability) ||
              get_number(r, c, "renormalized", &s->chosen_renormalized);
     if (rc == 0) leave(r, mark);
@@ -603,7 +604,7 @@ static int read_candidate(Reader *r, const JsonValue *o, void *out) {
     static const char *const fates[] = {"kept", "finished", "pruned", "pruned_eos", NULL};
     TracedCandidate *c = out;
     int id;
-    return get_int(r, o, "rank", 0, &c->rank) || opt_index(r, o, "parent", -1, &c->parent) ||
+    return get_int(r, o, "rank", 1, &c->rank) || opt_index(r, o, "parent", -1, &c->parent) ||
            get_int(r, o, "id", 0, &id) || get_token(r, o, "token", id, &c->token) ||
            get_number(r, o, "logprob", &c->logprob) || get_number(r, o, "sum_logprob", &c->sum_logprob) ||
            get_number(r, o, "score", &c->score) ||
@@ -970,7 +971,14 @@ static int read_document(Reader *r, const JsonValue *root) {
     if (!format || format->type != JSON_STRING ||
         (strcmp(format->str, "argen-trace") != 0 && strcmp(format->str, "argen-compare") != 0))
         return fail_at(r, "format", "\"argen-trace\" or \"argen-compare\"");
-    if (json_as_long(version, 1, 1, &v) != 0) return fail_at(r, "version", "1");
+    if (strcmp(format->str, "argen-compare") == 0) {
+        if (json_as_long(version, 1, 1, &v) != 0) return fail_at(r, "version", "1");
+    } else if (json_as_long(version, TRACE_FORMAT_VERSION, TRACE_FORMAT_VERSION, &v) != 0) {
+        /* Version 1 counted generate ranks from 0: read as 1-based they would be off by one. */
+        return fail_at(r, "version", json_as_long(version, 1, 1, &v) == 0
+                                         ? "2 (a version 1 trace counts ranks from 0; trace the run again with this argen)"
+                                         : "2");
+    }
     const JsonValue *kind = json_get(root, "kind");
     if (kind && (kind->type != JSON_STRING || (strcmp(kind->str, "generate") && strcmp(kind->str, "score"))))
         return fail_at(r, "kind", "\"generate\" or \"score\"");

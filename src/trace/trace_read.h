@@ -37,7 +37,7 @@ typedef struct {
 
 /* One row of a step's selection table: every stage of selection for one token. */
 typedef struct {
-    int rank;               /* by scaled logit, descending */
+    int rank;               /* by scaled logit, descending: 1 = the most likely */
     TracedToken token;
     double logit;           /* raw */
     double penalized;       /* after the repetition penalty */
@@ -45,7 +45,7 @@ typedef struct {
     double probability;     /* softmax(scaled) over the vocabulary */
     int has_before_temperature;              /* the file has probability_before_temperature */
     double probability_before_temperature;   /* softmax(penalized): T = 1 */
-    double cumulative;      /* sum of probability over ranks 0..rank */
+    double cumulative;      /* sum of probability over ranks 1..rank */
     int kept_top_k, kept_top_p, kept_min_p;
     const char *cut_by;     /* NULL when kept; else "top-k", "top-p" or "min-p" */
     double renormalized;    /* probability / kept_mass; 0 when cut */
@@ -55,7 +55,7 @@ typedef struct {
 
 /* logits.top[i]: the top-N raw logits. */
 typedef struct {
-    int rank;
+    int rank;               /* 1 = the largest logit */
     TracedToken token;
     double logit;
 } TracedLogit;
@@ -99,11 +99,11 @@ typedef struct {
     int has_before_temperature;              /* entropy_bits_before_temperature is in the file */
     double entropy_bits_before_temperature;
     TracedToken chosen;
-    int chosen_rank;
+    int chosen_rank;                /* 1 = the most likely token */
     double chosen_probability, chosen_renormalized;
     TracedAlternative *alternatives; /* [n_alternatives], in file order */
     size_t n_alternatives;
-    TracedRow *table;               /* [n_table]: ranks 0..top_n-1, then the chosen row if lower */
+    TracedRow *table;               /* [n_table]: ranks 1..top_n, then the chosen row if lower */
     size_t n_table;
     /* appended */
     TracedToken appended;
@@ -120,7 +120,7 @@ typedef struct {
 
 /* One candidate extension of a beam step (schema beam_step.candidates). */
 typedef struct {
-    int rank;
+    int rank;                       /* 1 = the best extension of the step */
     int parent;                     /* index into the previous step's beams; -1: the prompt */
     TracedToken token;
     double logprob, sum_logprob, score;

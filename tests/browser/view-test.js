@@ -129,6 +129,14 @@ async function testGenerate(browser, file, page, name, full, first) {
     check(before.n !== after.n && before.cur !== after.cur, name + ": \u2192 changes the step number and the highlighted token (" + before.n + " -> " + after.n + ")");
     check(before.bars !== after.bars, name + ": \u2192 changes the bars");
     if (!full) return nSteps;
+    // ranks count from 1: the most likely token's bar says "rank 1", the step line names the chosen rank, greedy's is 1
+    await page.evaluate(() => window.argenView.setStep(0));
+    const firstBar = await page.$eval("#view-step svg.bars .bar title", (t) => t.textContent);
+    const chosenLine = await page.$eval("#appended", (e) => e.nextElementSibling ? e.nextElementSibling.textContent : "");
+    const sel0 = trace.steps[0].selection;
+    check(/^rank 1, /.test(firstBar) && chosenLine.includes(", rank " + sel0.chosen.rank + ",") &&
+          (sel0.strategy !== "greedy" || chosenLine.includes(", rank 1,")),
+          name + ": ranks count from 1 (top bar: " + firstBar.split(",")[0] + "; chosen:" + chosenLine.split(",").slice(1, 2) + ")");
     await page.click('.tok.gen[data-step="0"]');
     check((await text(page, "#step-number")).startsWith("step 0 "), name + ": clicking a token goes to its step");
     await page.click("#view-step button.play");

@@ -185,7 +185,8 @@ def slices(p_sorted, n):
     return lo, hi
 
 
-def pick_rank(p_sorted, n, u):
+def pick_index(p_sorted, n, u):
+    """The index in the sorted order of the slice holding u: the token of rank index + 1."""
     lo, hi = slices(p_sorted, n)
     return int(np.count_nonzero(hi <= u)) if u < 1 else n - 1
 
@@ -218,13 +219,13 @@ class Step:
         n_k = top_k_count(s["top_k"], V)
         n_p = top_p_count(ps, n_k, s["top_p"])
         n_kept = min_p_count(ps, n_p, s["min_p"])
-        self.choice = int(order[pick_rank(ps, n_kept, u)])
+        self.choice = int(order[pick_index(ps, n_kept, u)])
         self.n = (n_k, n_p, n_kept)
         ranks = set()
         for n_p2 in count_range(lambda d: top_p_count(ps, n_k, s["top_p"], d), rel):
             for n2 in count_range(lambda d: min_p_count(ps, n_p2, s["min_p"], d), rel):
                 lo, hi = slices(ps, n2)
-                r = pick_rank(ps, n2, u)
+                r = pick_index(ps, n2, u)
                 ranks.add(r)
                 if r > 0 and u - lo[r] < rel:
                     ranks.add(r - 1)
@@ -369,17 +370,27 @@ def settings_of(doc):
 
 def check_rows(ck, where, sel, rows, greedy=False):
     """What the table says on its own: ranks, flags, renormalized, slices.
+    Ranks count from 1 (rank 1 = the most likely; r below is rank - 1, the
+    index in the sorted order, which n_top_k, n_top_p and n_kept count).
     Greedy (docs/generation.md): no truncation rule runs, so every rule keeps
-    every row (n_top_k = n_top_p = V) and each row below rank 0 is cut by
-    "argmax"; only rank 0 is kept."""
+    every row (n_top_k = n_top_p = V) and each row below rank 1 is cut by
+    "argmax"; only rank 1 is kept."""
     n_kept = sel["n_kept"]
+    ck.expect(not rows or rows[0]["rank"] == 1, "%s: the table starts at rank %s, expected 1 (the most likely token)"
+              % (where, rows[0]["rank"] if rows else None))
+    ck.expect(sel["chosen"]["rank"] >= 1, "%s: chosen rank %d, expected 1 or more" % (where, sel["chosen"]["rank"]))
+    if greedy:
+        ck.expect(sel["chosen"]["rank"] == 1, "%s: an argmax step chose rank %d, expected rank 1" % (where, sel["chosen"]["rank"]))
     for row in rows:
-        r, w = row["rank"], "%s rank %d" % (where, row["rank"])
+        r, w = row["rank"] - 1, "%s rank %d" % (where, row["rank"])
+        if row["id"] == sel["chosen"]["id"]:
+            ck.expect(row["rank"] == sel["chosen"]["rank"], "%s: chosen.rank is %d, its row says %d"
+                      % (where, sel["chosen"]["rank"], row["rank"]))
         ck.expect(row["kept_top_k"] == (r < sel["n_top_k"]), "%s: kept_top_k" % w)
         ck.expect(row["kept_top_p"] == (r < sel["n_top_p"]), "%s: kept_top_p" % w)
         ck.expect(row["kept_min_p"] == (greedy or r < n_kept), "%s: kept_min_p" % w)
         if greedy:
-            cut = None if r == 0 else "argmax"
+            cut = None if r == 0 else "argmax"   # rank 1 taken
         else:
             cut = None if r < n_kept else "top-k" if r >= sel["n_top_k"] else "top-p" if r >= sel["n_top_p"] else "min-p"
         ck.expect(row["cut_by"] == cut, "%s: cut_by %s, expected %s" % (w, row["cut_by"], cut))
@@ -412,24 +423,24 @@ def check_step_summary(ck, where, sel, rows, s, context, V):
         pen = (x / R if x > 0 else x * R) if (row["id"] in seen and R != 1.0) else x
         ck.close(as32(row["penalized"]), pen, 1e-6, 1e-7, w + " penalized")
         ck.close(as32(row["scaled"]), as32(row["penalized"]) / T, 1e-6, 1e-7, w + " scaled")
-        if i > 0 and rows[0]["rank"] == 0:
+        if i > 0 and rows[0]["rank"] == 1:
             ratio = math.exp(as32(row["scaled"]) - as32(rows[0]["scaled"]))
             ck.close(row["probability"], rows[0]["probability"] * ratio, 1e-5, 1e-12, w + " probability ratio")
-        if row["rank"] == i:   # the contiguous prefix of ranks
+        if row["rank"] == i + 1:   # the contiguous prefix of ranks, from 1
             prev += row["probability"]
             ck.close(row["cumulative"], prev, 1e-5, 1e-9, w + " cumulative")
             if i > 0:
                 a, b = rows[i - 1], row
                 ck.expect((as32(a["scaled"]), -a["id"]) > (as32(b["scaled"]), -b["id"]),
                           "%s: ranks %d and %d out of order" % (where, a["rank"], b["rank"]))
-    if is_greedy(s) or not rows or rows[0]["rank"] != 0:
+    if is_greedy(s) or not rows or rows[0]["rank"] != 1:
         return
     # the truncations, as far as the visible rows show them
     ck.expect(sel["n_top_k"] == top_k_count(s["top_k"], V), "%s: n_top_k %d with top_k %d, vocabulary %d" % (
         where, sel["n_top_k"], s["top_k"], V))
     p0 = rows[0]["probability"]
     for row in rows:
-        r, p, w = row["rank"], row["probability"], "%s rank %d" % (where, row["rank"])
+        r, p, w = row["rank"] - 1, row["probability"], "%s rank %d" % (where, row["rank"])
         if s["top_k"] <= 0 and s["top_p"] < 1 and abs((row["cumulative"] - p) - s["top_p"]) > 1e-5:
             # top-k off: the mass top-p renormalizes over is the whole vocabulary's, 1
             ck.expect(row["kept_top_p"] == (row["cumulative"] - p < s["top_p"]),
@@ -438,7 +449,7 @@ def check_step_summary(ck, where, sel, rows, s, context, V):
         if r < sel["n_top_p"] and s["min_p"] > 0 and abs(p - s["min_p"] * p0) > 1e-5 * p0:
             ck.expect(row["kept_min_p"] == (p >= s["min_p"] * p0),
                       "%s: kept_min_p %s with p %.9g, min_p * p_max %.9g" % (w, row["kept_min_p"], p, s["min_p"] * p0))
-        if r == sel["n_kept"] - 1 and row["rank"] == rows.index(row):
+        if r == sel["n_kept"] - 1 and row["rank"] == rows.index(row) + 1:
             ck.close(sel["kept_mass"], row["cumulative"], 1e-5, 1e-9, where + " kept_mass")
 
 
@@ -448,9 +459,11 @@ def check_step_full(ck, where, st, s, context, u, V):
     logits = np.array([as32(v) for v in st["logits"]["all"]], dtype=np.float64)
     if not ck.expect(len(logits) == V and np.isfinite(logits).all(), where + ": logits.all not [V] finite"):
         return
-    for row in st["logits"]["top"]:
+    for k, row in enumerate(st["logits"]["top"]):
         ck.expect(as32(row["logit"]) == logits[row["id"]], "%s: logits.top id %d differs from logits.all" % (
             where, row["id"]))
+        ck.expect(row["rank"] == k + 1, "%s: logits.top[%d] has rank %d, expected %d (ranks count from 1)" % (
+            where, k, row["rank"], k + 1))
     raw_order = rank_order(logits)
     ck.expect([row["id"] for row in st["logits"]["top"]] == [int(i) for i in raw_order[:len(st["logits"]["top"])]],
               where + ": logits.top is not the top of logits.all")
@@ -462,7 +475,7 @@ def check_step_full(ck, where, st, s, context, u, V):
     order = rank_order(scaled)
     ps = probs[order]
     rank_of = np.empty(V, dtype=np.int64)
-    rank_of[order] = np.arange(V)
+    rank_of[order] = np.arange(1, V + 1)   # rank 1 = the most likely
     cum = np.cumsum(ps)
     for row in sel["table"]:
         w = "%s rank %d id %d" % (where, row["rank"], row["id"])
@@ -472,7 +485,7 @@ def check_step_full(ck, where, st, s, context, u, V):
         ck.close(as32(row["penalized"]), pen[i], 1e-6, 1e-7, w + " penalized")
         ck.close(as32(row["scaled"]), scaled[i], 1e-6, 1e-7, w + " scaled")
         ck.close(row["probability"], probs[i], 1e-5, 1e-12, w + " probability")
-        ck.close(row["cumulative"], cum[rank_of[i]], 1e-5, 1e-9, w + " cumulative")
+        ck.close(row["cumulative"], cum[rank_of[i] - 1], 1e-5, 1e-9, w + " cumulative")
     H = float(-(probs[probs > 0] * np.log(probs[probs > 0])).sum())
     ck.close(sel["entropy_nats"], H, 1e-5, 1e-6, where + " entropy_nats")
     ck.close(sel["entropy_bits"], H / math.log(2), 1e-5, 1e-6, where + " entropy_bits")
@@ -481,7 +494,8 @@ def check_step_full(ck, where, st, s, context, u, V):
     nuc = count_range(lambda d: top_p_count(ps, V, 0.9, d), rel)
     ck.expect(sel["nucleus_size"] in nuc, "%s: nucleus_size %d, recomputed %s" % (where, sel["nucleus_size"], list(nuc)))
     if greedy:
-        ck.expect(sel["n_kept"] == 1 and sel["chosen"]["id"] == int(order[0]), where + ": greedy pick")
+        ck.expect(sel["n_kept"] == 1 and sel["chosen"]["id"] == int(order[0]) and sel["chosen"]["rank"] == 1,
+                  where + ": greedy pick (the argmax, rank 1)")
     else:
         n_k = top_k_count(s["top_k"], V)
         ck.expect(sel["n_top_k"] == n_k, "%s: n_top_k %d, recomputed %d" % (where, sel["n_top_k"], n_k))
@@ -492,15 +506,16 @@ def check_step_full(ck, where, st, s, context, u, V):
         n = sel["n_kept"]
         ck.close(sel["kept_mass"], float(ps[:n].sum()), 1e-5, 1e-9, where + " kept_mass")
         lo, hi = slices(ps, n)
-        r = pick_rank(ps, n, u)
-        chosen_rank = sel["chosen"]["rank"]
-        if chosen_rank != r:
+        r = pick_index(ps, n, u)               # an index into order: rank r + 1
+        chosen_rank = sel["chosen"]["rank"]   # counts from 1
+        if chosen_rank != r + 1:
             ok = abs(u - lo[r]) < rel or abs(u - hi[r]) < rel
             if ok:
                 ck.skips.append("%s: draw %.9g within %g of a slice boundary: pick not checked" % (where, u, rel))
             else:
-                ck.expect(False, "%s: chosen rank %d, recomputed %d (draw %.9g)" % (where, chosen_rank, r, u))
-        ck.expect(sel["chosen"]["id"] == int(order[chosen_rank]), where + ": chosen id is not order[rank]")
+                ck.expect(False, "%s: chosen rank %d, recomputed %d (draw %.9g)" % (where, chosen_rank, r + 1, u))
+        ck.expect(1 <= chosen_rank <= V and sel["chosen"]["id"] == int(order[chosen_rank - 1]),
+                  where + ": chosen id is not the token of its rank (order[rank - 1])")
     # the alternatives: each rule alone on the same probabilities and draw
     alts = {"greedy": (0, 1.0, 0.0, True), "top-k=40": (40, 1.0, 0.0, False),
             "top-p=0.9": (0, 0.9, 0.0, False), "min-p=0.05": (0, 1.0, 0.05, False)}
@@ -514,7 +529,7 @@ def check_step_full(ck, where, st, s, context, u, V):
         for n_p in count_range(lambda d: top_p_count(ps, n_k, f32(p), d), rel):
             for n in count_range(lambda d: min_p_count(ps, n_p, f32(m), d), rel):
                 lo, hi = slices(ps, n)
-                r = pick_rank(ps, n, u)
+                r = pick_index(ps, n, u)
                 picks.add(int(order[r]))
                 if r > 0 and u - lo[r] < rel:
                     picks.add(int(order[r - 1]))
@@ -605,13 +620,13 @@ def self_test():
     assert min_p_count(ps, 5, 0.5) == 3           # 0.2 >= 0.5 * 0.4 (kept at equality)
     assert min_p_count(ps, 5, 0.51) == 2
     assert min_p_count(ps, 5, 0.15) == 4          # 0.06 >= 0.06
-    assert pick_rank(ps, 5, 0.0) == 0 and pick_rank(ps, 5, 0.4) == 1 and pick_rank(ps, 5, 0.99) == 4
-    assert pick_rank(ps, 2, 0.5) == 0 and pick_rank(ps, 2, 0.6) == 1   # slices [0, 4/7), [4/7, 1)
+    assert pick_index(ps, 5, 0.0) == 0 and pick_index(ps, 5, 0.4) == 1 and pick_index(ps, 5, 0.99) == 4
+    assert pick_index(ps, 2, 0.5) == 0 and pick_index(ps, 2, 0.6) == 1   # slices [0, 4/7), [4/7, 1)
     s = settings_for("top-p", temperature=1.0)
     st = Step(np.log(ps), [], s, 0.5, 1e-9)
     assert st.choice == 1 and st.plausible == [1] and st.n == (5, 3, 3)   # 0.5 / 0.9 in [0.444, 0.778)
     st = Step(np.log(ps), [], s, 0.4 / 0.9, 1e-3)
-    assert st.plausible == [0, 1], st.plausible     # on the boundary of ranks 0 and 1
+    assert st.plausible == [0, 1], st.plausible     # on the boundary of ranks 1 and 2 (ids 0 and 1)
     print("generate_ref self-test: ok")
 
 

@@ -18,8 +18,9 @@ What prints differently (see docs/debugging.md):
                     `argen-model EXPR`.  Other float pointers print as usual.
   RunState          every activation with its shape, and the KV cache's fill.
   LayerActs         one block's activations with their shapes.
-  Selection         the top-N table: rank, id, token text, logits, probability,
-                    cumulative, which rule cut it; then the draw and the choice.
+  Selection         the top-N table: rank (1 = the most likely), id, token text,
+                    logits, probability, cumulative, which rule cut it; the
+                    entropy in bits; then the draw and the choice.
   Generator         step, context tokens with their text, stop reason.
   GPT2, Param, Tokenizer   one-line summaries.
 
@@ -31,6 +32,9 @@ Function:  $argen_tok(ID) -> the token's text.   Setting: set argen-top-n N.
 `step` skips the files that only observe a run (SKIPPED_FILES: the JSON
 writer, the trace sink, the CLI's observers), so stepping from generate_step
 with --trace on reaches forward_pass in a few steps instead of hundreds.
+
+Ranks count from 1 (rank 1 = the most likely token) and entropies print in
+bits, as in the trace, the diagrams and the viewer.
 
 Numbers print as the shortest decimal that reads back as the same float32,
 the rule the JSON trace uses (src/formats/json.c jw_float), so a value printed here
@@ -587,7 +591,7 @@ def rank_order(values, n):
 
 
 def selection_table(sel, n, names):
-    """The top-n rows of a Selection, ranked as the sampler ranks them."""
+    """The top-n rows of a Selection, ranked as the sampler ranks them: rank 1 = the most likely."""
     V = int(sel["V"])
     probs = read_floats(sel["probs"], V)
     pen = read_floats(sel["penalized"], V)
@@ -596,23 +600,23 @@ def selection_table(sel, n, names):
     sorted_ = int(sel["sorted"]) == 1
     order = read_ints(sel["order"], V) if sorted_ else rank_order(scaled, V)
     n_top_k, n_top_p, n_kept = int(sel["n_top_k"]), int(sel["n_top_p"]), int(sel["n_kept"])
-    chosen_rank = int(sel["chosen_rank"])
+    chosen = int(sel["chosen_rank"]) - 1   # index into order[] (the rank counts from 1; 0: no choice yet)
     lines = ["%5s %6s  %-16s %13s %13s %13s %13s  %s" % (
         "rank", "id", "token", "penalized", "scaled", "probability", "cumulative", "kept")]
     cum = 0.0
     for r in range(V):
         i = order[r]
         p = float(probs[i])
-        if r < n or r == chosen_rank:
-            if r == n and chosen_rank > n:
+        if r < n or r == chosen:
+            if r == n and chosen > n:
                 lines.append("  ...")
             cut = "yes" if r < n_kept else "cut by " + ("top-k" if r >= n_top_k else "top-p" if r >= n_top_p else "min-p")
             if not sorted_:
                 cut = "-"
             lines.append("%5d %6d  %-16s %13s %13s %13s %13s  %s%s" % (
-                r, i, names.text(i), fmt(pen[i]), fmt(scaled[i]), fmt(p), fmt(cum + p), cut,
-                "  <- chosen" if sorted_ and r == chosen_rank else ""))
-        if r >= n and r >= chosen_rank:
+                r + 1, i, names.text(i), fmt(pen[i]), fmt(scaled[i]), fmt(p), fmt(cum + p), cut,
+                "  <- chosen" if sorted_ and r == chosen else ""))
+        if r >= n and r >= chosen:
             break
         cum += p
     return lines
@@ -636,9 +640,9 @@ class SelectionPrinter:
                      "(ranks below are by scaled logit, computed here)" % (V, fmt(float(sel["temperature"])))]
             return "\n".join(lines + ["  " + l for l in selection_table(sel, top_n_setting(), names)])
         head = ("Selection over V=%d: T=%s, kept %d (after top-k %d, top-p %d, min-p %d), kept mass %s, "
-                "entropy %s bits (%s nats)" % (V, fmt(float(sel["temperature"])), int(sel["n_kept"]), int(sel["n_top_k"]),
-                                               int(sel["n_top_p"]), int(sel["n_kept"]), fmt(float(sel["kept_mass"])),
-                                               fmt(float(sel["entropy"]) / math.log(2)), fmt(float(sel["entropy"]))))
+                "entropy %s bits" % (V, fmt(float(sel["temperature"])), int(sel["n_kept"]), int(sel["n_top_k"]),
+                                     int(sel["n_top_p"]), int(sel["n_kept"]), fmt(float(sel["kept_mass"])),
+                                     fmt(float(sel["entropy_nats"]) / math.log(2))))
         lines = [head]
         lines += ["  " + l for l in selection_table(sel, top_n_setting(), names)]
         chosen, rank = int(sel["chosen"]), int(sel["chosen_rank"])
@@ -833,7 +837,7 @@ ties toward the lower id as in the trace's steps[i].logits.top."""
         names = TokenNamer()
         print("logits [%d]: top %d" % (V, min(n, V)))
         print("  %5s %6s  %-16s %13s" % ("rank", "id", "token", "logit"))
-        for r, i in enumerate(rank_order(logits, min(n, V))):
+        for r, i in enumerate(rank_order(logits, min(n, V)), start=1):   # rank 1 = the largest logit
             print("  %5d %6d  %-16s %13s" % (r, i, names.text(i), fmt(logits[i])))
         mn, mx, mean, _ = stats(logits)
         print("  min %s max %s mean %s" % (fmt(mn), fmt(mx), fmt(mean)))

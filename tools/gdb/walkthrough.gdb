@@ -24,7 +24,8 @@
 #   3 softmax              softmax(logits / T) -> probabilities [V], inside sampler_select.
 #                          Attention calls the same softmax (core/kernels.h), so its
 #                          breakpoint is set only once sampler_select is reached; the
-#                          entropy comes back through a pointer into sel->entropy
+#                          entropy (nats) comes back through a pointer into
+#                          sel->entropy_nats and prints in bits
 #   4 (finish)             the selection: sort, top-k, the draw, the token
 #   5 append_token         the token joins the context
 #   6-8                    step 1: the forward pass of one token from the cache, its logits,
@@ -73,10 +74,10 @@ tbreak sampler_select
 continue
 tbreak softmax
 continue
-argen-stage 3 "the softmax" "softmax(probs, x = logits / T, V, &sel->entropy): exp(x - max) / sum, in double; returns log Z (nats)" "Trace: steps[0].selection.entropy_nats, table[].probability"
+argen-stage 3 "the softmax" "softmax(probs, x = logits / T, V, &sel->entropy_nats): exp(x - max) / sum, in double; returns log Z" "Trace: steps[0].selection.entropy_bits, table[].probability"
 argen-tensor x n --name scaled_logits
 finish
-printf "entropy: %.9g bits (%.9g nats, what the code computes)\n", sel->entropy / 0.6931471805599453, sel->entropy
+printf "entropy: %.9g bits\n", sel->entropy_nats / 0.6931471805599453
 argen-probs sel
 argen-pause
 

@@ -107,8 +107,10 @@
     var f32 = Math.fround;
 
     /* settings: {temperature, top_k, top_p, min_p, repetition_penalty, greedy}.
-     * Returns the recomputed step: rows (rank order, the listed tokens), the
-     * three prefix lengths, the chosen rank and whether it is exact. */
+     * Returns the recomputed step: rows (rank order, the listed tokens; rank 1
+     * = the most likely, at rows[0]), the three prefix lengths, the chosen
+     * row's index (chosen_index: its rank is chosen_index + 1) and whether it
+     * is exact. */
     function recompute(step, s) {
         var sel = step.selection, lt = sel.logits_top;
         var K = lt.ids.length, V = K + lt.rest_count;
@@ -150,7 +152,7 @@
             out.n_top_k = out.n_top_p = V;
             out.n_kept = 1;
             out.kept_mass = rows[0].p;
-            out.chosen_rank = 0;
+            out.chosen_index = 0;
             return finish(out, sel.draw);
         }
         /* top-k: keep exactly k (0 or >= V: everything). */
@@ -184,25 +186,25 @@
         if (n > K) { km += restMass; if (!sameNorm) out.exact = false; }
         out.kept_mass = km;
         var target = f32(runDraw(step)) * km, cum = 0;
-        out.chosen_rank = -1;
+        out.chosen_index = -1;
         for (var j = 0; j < Math.min(n, K); j++) {
             cum += rows[j].p;
-            if (target < cum) { out.chosen_rank = j; break; }
+            if (target < cum) { out.chosen_index = j; break; }
         }
-        if (out.chosen_rank < 0) out.chosen_rank = n > K ? K : n - 1;   /* K: beyond the listed tokens */
+        if (out.chosen_index < 0) out.chosen_index = n > K ? K : n - 1;   /* K: beyond the listed tokens */
         return finish(out, runDraw(step));
     }
 
     function finish(out, u) {
         var cum = 0;
         out.rows.forEach(function (r, i) {
-            r.rank = i;
+            r.rank = i + 1;   /* ranks count from 1, as in the trace */
             r.kept = i < out.n_kept;
             r.cut_by = i >= out.n_top_k ? "top-k" : i >= out.n_top_p ? "top-p" : i >= out.n_kept ? (out.greedy ? "argmax" : "min-p") : null;
             r.renormalized = r.kept ? r.p / out.kept_mass : 0;
             if (r.kept) { r.slice = [cum / out.kept_mass, i === out.n_kept - 1 ? 1 : (cum + r.p) / out.kept_mass]; cum += r.p; }
         });
-        out.chosen = out.chosen_rank < out.rows.length ? out.rows[out.chosen_rank] : null;
+        out.chosen = out.chosen_index < out.rows.length ? out.rows[out.chosen_index] : null;
         out.draw = u;
         return out;
     }
@@ -230,8 +232,8 @@
                 if (got[k] !== want[k]) bad.push("step " + i + ": " + k + " " + got[k] + " (trace " + want[k] + ")");
             });
             sel.table.forEach(function (row) {
-                if (row.cut_by === "min-new-tokens" && row.rank >= out.rows.length) return;   /* beyond logits_top */
-                var r = out.rows[row.rank];
+                if (row.cut_by === "min-new-tokens" && row.rank > out.rows.length) return;   /* beyond logits_top */
+                var r = out.rows[row.rank - 1];   /* rank 1 is rows[0] */
                 if (!r || r.id !== row.id || r.p !== f32(row.probability) || r.kept !== !row.cut_by)
                     bad.push("step " + i + ": rank " + row.rank + " differs");
             });
@@ -583,7 +585,7 @@
             "kept ", el("b", {id: "whatif-kept", text: out.beyond ? "more than " + K : String(out.n_kept)}), (out.n_kept === 1 ? " token" : " tokens") + (step.selection.draw === null ? "; the greedy run drew nothing, so u = " : "; the same draw u = ") +
             u.toFixed(4) + " picks ",
             el("span", {"class": "tok", style: "border:2px solid #c2410c", id: "whatif-choice",
-                        text: out.chosen ? tokText(rows[out.chosen_rank] ? rows[out.chosen_rank].token : tokenOf(step, chosenId, -1)) : "a token beyond rank " + K}),
+                        text: out.chosen ? tokText(rows[out.chosen_index] ? rows[out.chosen_index].token : tokenOf(step, chosenId, -1)) : "a token beyond rank " + K}),
             same ? " \u2014 the run's own choice" : " \u2014 the run picked ",
             same ? null : el("span", {"class": "tok", text: tokText(step.selection.chosen.token)})
         ]));
