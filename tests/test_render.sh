@@ -175,6 +175,8 @@ for row in step["selection"]["table"]:
         assert close(got, row[f], 6e-4), (row["rank"], f, got, row[f])
         n += 1
     assert int(cells[(row["rank"], "rank")]) == row["rank"]
+# ranks count from 1, in the trace and in the drawing: the most likely token is rank 1
+assert step["selection"]["table"][0]["rank"] == 1 and int(cells[(1, "rank")]) == 1 and (0, "rank") not in cells
 # probability before temperature = softmax(penalized logits), from the whole logit vector of a full trace
 if "all" in step["logits"] and step["selection"]["repetition_penalty"] == 1:
     allv = step["logits"]["all"]; mx = max(allv)
@@ -226,7 +228,7 @@ if "$ARGEN" render "$T/hostile.json" --out "$T/out-hostile" --format svg >/dev/n
     if grep -qF '&#9251;&#34;q&#34;&#9251;&#60;b&#62;&#38;amp&#59;&#92;n&#92;&#92;&#9251;&#92;x01&#92;x7F&#92;x00' "$T/out-hostile/probs-0.dot"; then
         ok "hostile token text escaped and accepted by dot"
     else
-        bad "hostile token text not escaped as expected: $(grep -o 'r0_rank.\{0,200\}' "$T/out-hostile/probs-0.dot" | head -1)"
+        bad "hostile token text not escaped as expected: $(grep -o 'r1_rank.\{0,200\}' "$T/out-hostile/probs-0.dot" | head -1)"
     fi
 else
     bad "hostile token text: $(cat "$T/err")"

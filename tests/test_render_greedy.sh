@@ -39,8 +39,10 @@ for name in ("greedy", "t0"):
           f"{name}: n_top_k = n_top_p = {V} (no rule ran), n_kept = 1")
     rows = [r for s in sels for r in s["table"]]
     check(all(r["cut_by"] in (None, "argmax") for r in rows), f"{name}: no row cut by top-k, top-p or min-p")
-    check(all((r["cut_by"] is None) == (r["rank"] == 0) for r in rows), f"{name}: rank 0 taken, every other row cut_by argmax")
-    check(all(r["slice"] is None and r["renormalized"] == 0 for r in rows if r["rank"] > 0), f"{name}: no slice of [0, 1) below the argmax")
+    check(all((r["cut_by"] is None) == (r["rank"] == 1) for r in rows), f"{name}: rank 1 taken, every other row cut_by argmax")
+    check(all(r["slice"] is None and r["renormalized"] == 0 for r in rows if r["rank"] > 1), f"{name}: no slice of [0, 1) below the argmax")
+    check(all(s["chosen"]["rank"] == 1 and s["table"][0]["rank"] == 1 for s in sels),
+          f"{name}: every step chose rank 1 (ranks count from 1: rank 1 = the most likely)")
 t = json.load(open(f"{d}/topk.json"))
 jsonschema.validate(t, schema)
 sels = [s["selection"] for s in t["steps"]]

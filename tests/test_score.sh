@@ -42,6 +42,8 @@ for i, sc in enumerate(s["scores"]):
     row = L[t]; rank = 1 + int((row > row[tok]).sum()) + int((row[:tok] == row[tok]).sum())
     assert sc["rank"] == rank, (sc["rank"], rank)
     assert sc["top"]["id"] == int(np.argmax(row))
+    # ranks count from 1: the argmax token (the model's top choice) is rank 1, and only it
+    assert (sc["rank"] == 1) == (sc["id"] == sc["top"]["id"]), (sc["rank"], sc["id"], sc["top"]["id"])
 n = len(ids) - 1
 assert abs(s["summary"]["mean_loss_nats"] - nll / n) < 1e-5
 assert abs(s["summary"]["perplexity"] / math.exp(nll / n) - 1) < 1e-5

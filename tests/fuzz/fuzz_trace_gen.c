@@ -114,7 +114,7 @@ static void put_forward(FILE *f, Choices *c, unsigned n_context) {
 static void put_row(FILE *f, Choices *c, unsigned rank) {
     static const char *const cuts[] = {"null", "\"top-k\"", "\"top-p\"", "\"min-p\""};
     fputs("{\"rank\":", f);
-    put_count(f, c, rank);
+    put_count(f, c, rank + 1);   /* ranks count from 1 */
     fputc(',', f);
     put_pick(f, c);
     fputs(",\"logit\":", f); put_number(f, c);
@@ -135,7 +135,7 @@ static void put_sampling_step(FILE *f, Choices *c, unsigned s, unsigned n_prompt
     put_sequence(f, c, n_context);
     fputc(',', f);
     put_forward(f, c, n_context);
-    fputs(",\"logits\":{\"top\":[{\"rank\":0,", f);
+    fputs(",\"logits\":{\"top\":[{\"rank\":1,", f);
     put_pick(f, c);
     fputs(",\"logit\":1}]},\"selection\":{\"strategy\":\"top-k\",\"temperature\":1,\"repetition_penalty\":1,\"top_k\":", f);
     put_count(f, c, 2);
@@ -145,7 +145,7 @@ static void put_sampling_step(FILE *f, Choices *c, unsigned s, unsigned n_prompt
           "\"entropy_bits_before_temperature\":1,\"chosen\":{", f);
     put_pick(f, c);
     fputs(",\"rank\":", f);
-    put_count(f, c, take(c) % 4);
+    put_count(f, c, 1 + take(c) % 4);
     fputs(",\"probability\":0.5,\"renormalized\":0.5},\"alternatives\":{\"greedy\":{\"id\":1,\"token\":\"a\"},"
           "\"top-k=40\":{\"id\":1,\"token\":\"a\"},\"top-p=0.9\":{\"id\":1,\"token\":\"a\"},\"min-p=0.05\":{\"id\":1,\"token\":\"a\"}},"
           "\"table\":[", f);
@@ -172,7 +172,7 @@ static void put_beam_step(FILE *f, Choices *c, unsigned s, unsigned n_prompt) {
     put_count(f, c, 8);
     fputs(",\"candidates\":[", f);
     for (unsigned k = 0; k < n_cand; k++) {
-        fprintf(f, "%s{\"rank\":%u,\"parent\":", k ? "," : "", k);
+        fprintf(f, "%s{\"rank\":%u,\"parent\":", k ? "," : "", k + 1);
         if (s == 0) fputs("null", f); else put_count(f, c, take(c) % 3);
         fputc(',', f);
         put_pick(f, c);
@@ -213,7 +213,7 @@ static void put_jacobi_block(FILE *f, Choices *c, unsigned b) {
 
 static void put_generation(FILE *f, Choices *c) {
     unsigned what = take(c) % 3, n_prompt = take(c) % 4, n_steps = take(c) % 4;
-    fputs("{\"format\":\"argen-trace\",\"version\":1,\"level\":\"summary\",\"top_n\":2,\"model\":{\"dir\":\"m\","
+    fputs("{\"format\":\"argen-trace\",\"version\":2,\"level\":\"summary\",\"top_n\":2,\"model\":{\"dir\":\"m\","
           "\"config\":{\"n_embd\":4,\"n_head\":1,\"n_layer\":1,\"n_positions\":8,\"vocab_size\":", f);
     put_count(f, c, 10);
     fprintf(f, ",\"layer_norm_epsilon\":1e-5,\"bos_token_id\":0,\"eos_token_id\":0}},\"settings\":{\"strategy\":\"%s\","
