@@ -177,18 +177,26 @@ def mutate(name, f):
 def row(d, step, rank):
     return [r for r in d["steps"][step]["selection"]["table"] if r["rank"] == rank][0]
 bad = 0
-bad += mutate("probability x (1 + 1e-4)", lambda d: row(d, 1, 1).update(probability=row(d, 1, 1)["probability"] * 1.0001))
+bad += mutate("probability x (1 + 1e-4)", lambda d: row(d, 1, 2).update(probability=row(d, 1, 2)["probability"] * 1.0001))
 bad += mutate("draw", lambda d: d["steps"][2]["selection"].update(draw=0.5))
 bad += mutate("one logit of logits.all", lambda d: d["steps"][0]["logits"]["all"].__setitem__(
-    row(d, 0, 3)["id"], d["steps"][0]["logits"]["all"][row(d, 0, 3)["id"]] + 1e-3))
-bad += mutate("kept_top_p", lambda d: row(d, 0, 0).update(kept_top_p=False))
-bad += mutate("slice", lambda d: row(d, 1, 0).update(slice=[0, row(d, 1, 0)["slice"][1] * 1.001]))
+    row(d, 0, 4)["id"], d["steps"][0]["logits"]["all"][row(d, 0, 4)["id"]] + 1e-3))
+bad += mutate("kept_top_p", lambda d: row(d, 0, 1).update(kept_top_p=False))
+bad += mutate("slice", lambda d: row(d, 1, 1).update(slice=[0, row(d, 1, 1)["slice"][1] * 1.001]))
 def other_alternative(d):
     alt = d["steps"][0]["selection"]["alternatives"]["top-k=40"]
     alt["id"] = [r["id"] for r in d["steps"][0]["selection"]["table"] if r["id"] != alt["id"]][0]
 bad += mutate("alternative top-k=40", other_alternative)
-bad += mutate("chosen token", lambda d: d["steps"][1]["selection"]["chosen"].update(id=row(d, 1, 7)["id"]))
-bad += mutate("schema: a string probability", lambda d: row(d, 0, 0).update(probability="0.5"))
+bad += mutate("chosen token", lambda d: d["steps"][1]["selection"]["chosen"].update(id=row(d, 1, 8)["id"]))
+bad += mutate("schema: a string probability", lambda d: row(d, 0, 1).update(probability="0.5"))
+def ranks_from_zero(d):   # version 1's convention: every generate rank one lower
+    for st in d["steps"]:
+        for r in st["logits"]["top"] + st["selection"]["table"] + [st["selection"]["chosen"]]:
+            r["rank"] -= 1
+bad += mutate("ranks counted from 0", ranks_from_zero)
+def chosen_rank_off_by_one(d):   # schema-valid (rank 2 >= 1) but not the chosen row's rank
+    d["steps"][1]["selection"]["chosen"]["rank"] += 1
+bad += mutate("chosen rank one off", chosen_rank_off_by_one)
 sys.exit(1 if bad else 0)
 PYEOF
 
