@@ -9,7 +9,9 @@ a message that names the file and the JSON path of the first problem, e.g.
 Traces are checked against traces/schema.json (python3-jsonschema); the other
 files, which have no schema, by the small checks below.  The helpers turn the
 JSON into numpy arrays with the layouts the schema documents: attention is
-[layer][head][query][key] with masked keys (after the query) as NaN.
+[layer][head][query][key] with masked keys (after the query) as NaN.  Ranks
+count from 1 (rank 1 = the most likely token) and entropies are shown in bits,
+as everywhere in argen; a version 1 trace (ranks from 0) is refused.
 """
 
 import json
@@ -186,6 +188,10 @@ def load_trace(path):
 
     Raises TraceError naming the JSON path of the first problem."""
     doc = _read_json(path, "argen trace")
+    if isinstance(doc, dict) and doc.get("format") == "argen-trace" and doc.get("version") == 1:
+        # version 1 counted generate ranks from 0: refused, never read one off
+        raise TraceError("%s: at $.version: expected 2 (a version 1 trace counts ranks from 0; "
+                         "trace the run again with this argen)" % path)
     import jsonschema
     thin = doc
     if isinstance(doc, dict) and isinstance(doc.get("steps"), list):

@@ -128,6 +128,10 @@ d = copy.deepcopy(good); d["steps"][3]["forward"]["layers"][0]["tensors"]["qkv"]
 refuses(d, at.load_trace, ["$.steps[3].forward.layers[0].tensors.qkv.data[5]", "not a number"])
 d = copy.deepcopy(good); d["steps"][0]["forward"]["tensors"]["embed"]["data"].pop()
 refuses(d, at.load_trace, ["$.steps[0].forward.tensors.embed.data", "shape"])
+d = copy.deepcopy(good); d["version"] = 1
+refuses(d, at.load_trace, ["$.version", "expected 2", "ranks from 0"])
+d = copy.deepcopy(good); d["steps"][0]["selection"]["table"][0]["rank"] = 0
+refuses(d, at.load_trace, ["$.steps[0].selection.table[0].rank", "minimum of 1"])
 d = copy.deepcopy(good); d["format"] = "argen-compare"
 refuses(d, at.load_trace, ["$.format"])
 refuses(None, at.load_trace, ["not JSON"], raw='{"format": "argen-trace", ')
