@@ -70,7 +70,9 @@ PYEOF
 "$ARGEN" score --model "$M" --ids $IDS --bos --free-from 4 --trace "$T/st.json" >"$T/out" 2>"$T/err" &&
     "$ARGEN" generate --model "$M" --ids 464,2068 --strategy jacobi --block 5 --max-new-tokens 17 --trace "$T/jt.json" >/dev/null 2>>"$T/err" &&
     validate "$T/st.json" "$T/jt.json" && ok "score and jacobi traces validate" || bad "traces: $(cat "$T/err")"
-grep -q "perplexity" "$T/out" && grep -q "free greedy generation from position 4" "$T/out" && ok "score table" || bad "score table: $(cat "$T/out")"
+grep -q "perplexity" "$T/out" && grep -q "free greedy generation from position 4" "$T/out" &&
+    grep -Eq '[0-9] bits +[0-9.]+ bits ' "$T/out" && ok "score table (surprisal and entropy printed with their unit, bits)" ||
+    bad "score table: $(cat "$T/out")"
 
 # --file reads the same text as --text (when the model has the GPT-2 tokenizer).
 if [ -f "$M/vocab.json" ]; then

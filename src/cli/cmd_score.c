@@ -274,7 +274,7 @@ static void print_token_cell(const PromptedModel *pm, int id) {
 }
 
 static void print_table(const PromptedModel *pm, const int *ids, const ScoreResult *r) {
-    printf("%5s  %-16s  %10s  %9s  %6s  %9s  %9s  %s\n", "pos", "token", "p", "log p", "rank", "surprisal", "entropy", "model's top choice");
+    printf("%5s  %-16s  %10s  %9s  %6s  %12s  %12s  %s\n", "pos", "token", "p", "log p", "rank", "surprisal", "entropy", "model's top choice");
     printf("%5d  ", 0);
     print_token_cell(pm, ids[0]);
     printf("  (no prediction: nothing comes before the first token)\n");
@@ -282,7 +282,8 @@ static void print_table(const PromptedModel *pm, const int *ids, const ScoreResu
         const TokenScore *s = &r->scores[i];
         printf("%5d  ", s->position);
         print_token_cell(pm, s->id);
-        printf("  %10.3e  %9.4f  %6d  %7.3f b  %7.3f b  ", s->probability, s->logprob, s->rank, s->surprisal_bits, s->entropy_bits);
+        printf("  %10.3e  %9.4f  %6d  %7.3f bits  %7.3f bits  ", s->probability, s->logprob, s->rank, s->surprisal_bits,
+               s->entropy_bits);
         if (s->rank == 1) printf("=\n");
         else { print_token_cell(pm, s->top_id); printf(" (p %.3g)\n", s->top_probability); }
     }
