@@ -48,7 +48,7 @@ for i, s in enumerate(ms):
             fails.append("step %d picked end-of-text" % i)
         rows = [r for r in sel["table"] if r["id"] == eos]
         if len(rows) != 1 or rows[0]["cut_by"] != "min-new-tokens" or rows[0]["probability"] != 0 \
-                or rows[0]["penalized"] is not None or rows[0]["rank"] != free["model"]["config"]["vocab_size"] - 1:
+                or rows[0]["penalized"] is not None or rows[0]["rank"] != free["model"]["config"]["vocab_size"]:   # last of V, ranks from 1
             fails.append("step %d: eos row %r" % (i, rows))
 for i in range(k):
     if ms[i]["selection"]["chosen"]["id"] != fs[i]["selection"]["chosen"]["id"]:
