@@ -91,6 +91,10 @@ import json,sys; d=json.load(open(sys.argv[1])); d['steps'][1]['selection']['dra
     "$T/traces/top-k-summary.json" "$T/wrong.json"
 "$ARGEN" view "$T/wrong.json" --out "$T/wrong.html" 2>"$T/err"; rc=$?
 if [ $rc -eq 1 ] && grep -q "steps\[1\].selection.draw" "$T/err" && [ ! -e "$T/wrong.html" ]; then ok "a wrong field is named and no page written: $(cat "$T/err")"; else bad "wrong field: rc $rc: $(cat "$T/err")"; fi
+sed 's/"version":2/"version":1/' "$T/traces/greedy-summary.json" >"$T/v1.json"
+"$ARGEN" view "$T/v1.json" --out "$T/v1.html" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "v1.json: version: expected 2 (a version 1 trace counts ranks from 0" "$T/err" &&
+   [ ! -e "$T/v1.html" ]; then ok "a version 1 trace (ranks from 0) is refused, not read one off: $(cat "$T/err")"; else bad "version 1 trace: rc $rc: $(cat "$T/err")"; fi
 "$ARGEN" view "$T/missing.json" --out "$T/m.html" 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] && [ ! -e "$T/m.html" ] && ok "missing trace: exit 1: $(cat "$T/err")" || bad "missing trace: rc $rc"
 "$ARGEN" view "$T/traces/compare.json" 2>"$T/err"; rc=$?
