@@ -51,11 +51,11 @@ static const DiagramKind kinds[] = {
     {"tree", "the generation tree: prompt as root, alternatives per step, the path taken in bold (beams too)", 4,
      has_tree, name_tree, write_tree_diagram, NULL, 0},
     {"compare", "argen compare's strategies as parallel chains, aligned by text, divergence marked", 10,
-     is_compare, name_compare, write_compare_diagram, NULL, 0},
+     is_compare, name_compare, write_compare_diagram, write_compare_slide, 0},
     {"score", "a score trace: the text coloured by surprisal, p / rank / entropy per token, loss and perplexity", 10,
-     is_score, name_score, write_score_diagram, NULL, 0},
+     is_score, name_score, write_score_diagram, write_score_slide, 0},
     {"jacobi", "a Jacobi trace: per block, the guess after every pass; fixed, correct and changed cells", 10,
-     has_jacobi, name_jacobi, write_jacobi_diagram, NULL, 0},
+     has_jacobi, name_jacobi, write_jacobi_diagram, write_jacobi_slide, 0},
 };
 
 const DiagramKind *diagram_kinds(size_t *n) {

@@ -21,6 +21,7 @@
  * c<chain>_<step>.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trace/render.h"
@@ -344,4 +345,231 @@ void write_compare_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o)
         if (s > 0) fprintf(f, "  t%zu -> t%zu [style=invis];\n", s - 1, s);
     }
     dot_end(f);
+}
+
+/* ---- argen compare on a slide: the chains wrapped into rows ----
+ *
+ * One table per row of the slide: a column per token index, a row per
+ * strategy, so the strategies stay aligned within each row; the next tokens
+ * continue in the row below.  How many columns fit is estimated from the
+ * text (text_points, on the wide side) against the 1440 x 810 points of a
+ * 1920 x 1080 slide, so Graphviz never has to shrink the picture.  Three
+ * layouts are tried in turn: tokens at 20 pt with their probability under
+ * them; tokens alone at 20 pt; tokens alone at 18 pt.  When even the last
+ * does not fit, the rows that fit are drawn and the slide says which tokens
+ * are not. */
+
+#define SLIDE_W 1370          /* points for a row: 1440 less the 0.25 in pad on both sides, less a margin for the estimate */
+#define SLIDE_H 774           /* 810 less the pad */
+#define CMP_SPACING 4         /* CELLSPACING of a row's table */
+#define CMP_PAD 4             /* CELLPADDING */
+#define CMP_CELL_EXTRA (2 * CMP_PAD + 2 * 3 + CMP_SPACING)   /* padding, a border of up to 3, spacing */
+#define CMP_ROW_GAP 14        /* points between two rows of the slide */
+#define LOOP_TINT "#FFF2BF"   /* a light tint of the Okabe-Ito yellow: inside a repetition loop */
+
+typedef struct {
+    int tok_pt;    /* the token's font size */
+    int pct;       /* 1: the probability under each token */
+} CompareLayout;
+
+/* 1 when token s of ch is inside a repetition loop; 2 when a repetition starts at it. */
+static int cmp_looped(const ComparedChain *ch, size_t s) {
+    if (ch->loop_length <= 0 || (int)s < ch->loop_start) return 0;
+    return ((int)s - ch->loop_start) % ch->loop_length == 0 ? 2 : 1;
+}
+
+/* The token as a cell shows it: a repetition's first token starts with the loop mark. */
+static void cmp_token_text(char *out, size_t n, const ComparedChain *ch, size_t s) {
+    char t[512];
+    token_html(t, sizeof t, &ch->tokens[s]);
+    snprintf(out, n, "%s%s", cmp_looped(ch, s) == 2 ? "&#8635;" : "", t);
+}
+
+/* Points a column (token s of every chain) needs. */
+static int cmp_column_points(const TraceDoc *doc, size_t s, const CompareLayout *L) {
+    int w = text_points("00", 18);   /* the token number above it */
+    for (size_t c = 0; c < doc->n_chains; c++) {
+        const ComparedChain *ch = &doc->chains[c];
+        char t[600], p[48];
+        if (s >= ch->n) continue;
+        cmp_token_text(t, sizeof t, ch, s);
+        int tw = text_points(t, L->tok_pt);
+        if ((long)s == chain_divergence(doc, c)) tw += text_points("&#9654;", L->tok_pt);   /* the divergence mark */
+        if (L->pct) {
+            fmt_percent(p, sizeof p, ch->probability[s]);
+            if (text_points(p, 18) > tw) tw = text_points(p, 18);
+        }
+        if (tw > w) w = tw;
+    }
+    return w + CMP_CELL_EXTRA;
+}
+
+/* The name cell of chain c: its name, and in the first row how it differs and where it loops. */
+static void cmp_name_text(char *out, size_t n, const TraceDoc *doc, size_t c, int first_row, int *lines) {
+    const ComparedChain *ch = &doc->chains[c];
+    char name[128];
+    size_t k;
+    long div = chain_divergence(doc, c);
+    text_html(name, sizeof name, ch->name);
+    k = (size_t)snprintf(out, n, "<B>%s</B>", name);
+    *lines = 1;
+    if (!first_row) return;
+    if (div >= 0 && k < n) {
+        k += (size_t)snprintf(out + k, n - k, "<BR/><FONT POINT-SIZE=\"18\" COLOR=\"" COLOR_VERMILLION "\">from token %ld</FONT>", div + 1);
+        ++*lines;
+    } else if (c > 0 && k < n) {
+        k += (size_t)snprintf(out + k, n - k, "<BR/><FONT POINT-SIZE=\"18\" COLOR=\"#555555\">same text</FONT>");
+        ++*lines;
+    }
+    if (ch->loop_length > 0 && k < n) {
+        snprintf(out + k, n - k, "<BR/><FONT POINT-SIZE=\"18\">&#8635; loop of %d from %d</FONT>", ch->loop_length, ch->loop_start + 1);
+        ++*lines;
+    }
+}
+
+static int cmp_name_points(const TraceDoc *doc) {
+    int w = 0, lines;
+    char t[512];
+    for (size_t c = 0; c < doc->n_chains; c++) {
+        cmp_name_text(t, sizeof t, doc, c, 1, &lines);
+        /* the bold name at 20 pt, a line at 18 pt: the longest line decides */
+        const char *br = strstr(t, "<BR/>");
+        char first[256];
+        snprintf(first, sizeof first, "%.*s", br ? (int)(br - t) : (int)strlen(t), t);
+        int nw = (int)(text_points(first, 20) * 1.1);
+        for (const char *q = br; q; q = strstr(q + 5, "<BR/>")) {
+            const char *e = strstr(q + 5, "<BR/>");
+            char line[256];
+            snprintf(line, sizeof line, "%.*s", e ? (int)(e - q - 5) : (int)strlen(q + 5), q + 5);
+            if (text_points(line, 18) > nw) nw = text_points(line, 18);
+        }
+        if (nw > w) w = nw;
+    }
+    return w + CMP_CELL_EXTRA;
+}
+
+/* Height in points of the row of the slide that holds tokens [from, to). */
+static int cmp_row_points(const TraceDoc *doc, size_t from, const CompareLayout *L) {
+    int h = (int)(18 * 1.2) + 2 * CMP_PAD + CMP_SPACING;   /* the token numbers */
+    for (size_t c = 0; c < doc->n_chains; c++) {
+        int lines;
+        char t[512];
+        cmp_name_text(t, sizeof t, doc, c, from == 0, &lines);
+        int cell = (int)(L->tok_pt * 1.2) + (L->pct ? (int)(18 * 1.2) : 0);
+        int name = (int)(20 * 1.2) + (lines - 1) * (int)(18 * 1.2);
+        h += (cell > name ? cell : name) + CMP_CELL_EXTRA;
+    }
+    return h + CMP_ROW_GAP;
+}
+
+/* Splits the tokens into rows of the slide: starts[r] is row r's first token,
+ * starts[*n_rows] the end of the last row drawn.  Returns the total height in
+ * points; rows stop once the next would pass max_h (then starts[*n_rows] <
+ * longest: tokens left out). */
+static int cmp_rows(const TraceDoc *doc, size_t longest, const CompareLayout *L, int top, int max_h, size_t *starts,
+                    size_t *n_rows) {
+    int name_w = cmp_name_points(doc), h = top;
+    size_t s = 0, r = 0;
+    while (s < longest) {
+        int w = name_w + 2 * CMP_SPACING;
+        size_t e = s;
+        while (e < longest) {
+            int cw = cmp_column_points(doc, e, L);
+            if (e > s && w + cw > SLIDE_W) break;
+            w += cw;
+            e++;
+        }
+        int rh = cmp_row_points(doc, s, L);
+        if (r > 0 && h + rh > max_h) break;
+        h += rh;
+        starts[r++] = s;
+        s = e;
+    }
+    starts[r] = s;
+    *n_rows = r;
+    return h;
+}
+
+static void cmp_cell(FILE *f, const TraceDoc *doc, size_t c, size_t s, long div, const CompareLayout *L) {
+    const ComparedChain *ch = &doc->chains[c];
+    char t[600], p[48];
+    int differs = token_differs(doc, c, s), first = (long)s == div;
+    cmp_token_text(t, sizeof t, ch, s);
+    fprintf(f, "<TD ID=\"c%zu_%zu\" BGCOLOR=\"%s\" COLOR=\"%s\" BORDER=\"%d\"><FONT POINT-SIZE=\"%d\">%s%s%s%s</FONT>",
+            c, s, differs ? "#FBE3D0" : cmp_looped(ch, s) ? LOOP_TINT : "white", differs ? COLOR_VERMILLION : "#999999", first ? 3 : 1, L->tok_pt,
+            first ? "<FONT COLOR=\"" COLOR_VERMILLION "\">&#9654;</FONT>" : "", differs ? "<B>" : "", t,
+            differs ? "</B>" : "");
+    if (L->pct) {
+        fmt_percent(p, sizeof p, ch->probability[s]);
+        fprintf(f, "<BR/><FONT POINT-SIZE=\"18\" COLOR=\"#333333\">%s</FONT>", p);
+    }
+    fprintf(f, "</TD>");
+}
+
+/* Row r of the slide, tokens [from, to): a node of its own, so that each row's columns take the width their tokens need. */
+static void cmp_slide_row(FILE *f, const TraceDoc *doc, size_t r, size_t from, size_t to, const CompareLayout *L) {
+    fprintf(f, "  row%zu [label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"%d\" CELLPADDING=\"%d\">\n<TR><TD BORDER=\"0\"></TD>",
+            r, CMP_SPACING, CMP_PAD);
+    for (size_t s = from; s < to; s++) fprintf(f, "<TD BORDER=\"0\"><FONT POINT-SIZE=\"18\" COLOR=\"#555555\">%zu</FONT></TD>", s + 1);
+    fprintf(f, "</TR>\n");
+    for (size_t c = 0; c < doc->n_chains; c++) {
+        const ComparedChain *ch = &doc->chains[c];
+        long div = chain_divergence(doc, c);
+        char name[512];
+        int lines;
+        cmp_name_text(name, sizeof name, doc, c, from == 0, &lines);
+        fprintf(f, "<TR><TD BORDER=\"0\" ALIGN=\"RIGHT\">%s</TD>", name);
+        for (size_t s = from; s < to; s++) {
+            if (s < ch->n) cmp_cell(f, doc, c, s, div, L);
+            else fprintf(f, "<TD BORDER=\"0\"></TD>");
+        }
+        fprintf(f, "</TR>\n");
+    }
+    if (r == 0) fprintf(f, "</TABLE>>];\n  prompt -> row0 [style=invis];\n");
+    else fprintf(f, "</TABLE>>];\n  row%zu -> row%zu [style=invis];\n", r - 1, r);
+}
+
+void write_compare_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
+    static const CompareLayout layouts[] = {{20, 1}, {20, 0}, {18, 0}};
+    const size_t n_layouts = sizeof layouts / sizeof layouts[0];
+    char ref[128], t[512];
+    size_t longest = 0, n_rows = 0, *starts;
+    /* the title (24 pt and 18 pt lines), the prompt line (20 pt) and a note line kept free */
+    const int top = (int)(24 * 1.2) + (int)(18 * 1.2) + (int)(20 * 1.2) + CMP_ROW_GAP + 8;
+    const int max_h = SLIDE_H - (int)(20 * 1.2) - CMP_ROW_GAP;
+    (void)o;
+    int any_loop = 0;
+    for (size_t c = 0; c < doc->n_chains; c++) {
+        if (doc->chains[c].n > longest) longest = doc->chains[c].n;
+        if (doc->chains[c].loop_length > 0) any_loop = 1;
+    }
+    starts = malloc((longest + 2) * sizeof *starts);
+    if (!starts) return;
+    const CompareLayout *L = &layouts[0];
+    for (size_t i = 0; i < n_layouts; i++) {
+        L = &layouts[i];
+        if (cmp_rows(doc, longest, L, top, max_h, starts, &n_rows) <= max_h && starts[n_rows] == longest) break;
+    }
+    text_html(ref, sizeof ref, doc->n_chains > 0 ? doc->chains[0].name : "");
+    dot_begin_slide(f, "compare", "TB");
+    fprintf(f, "  graph [ranksep=0.2, label=<argen compare, seed %ld%s<BR/><FONT POINT-SIZE=\"18\">shaded: text that differs "
+               "from %s &#183; &#9654; where it first differs%s%s</FONT>>];\n",
+            doc->seed, doc->shared_draws ? ", shared draws" : "", ref, L->pct ? " &#183; %: the probability the token had" : "",
+            any_loop ? " &#183; yellow: a repetition loop, &#8635; where each repeat starts" : "");
+    fprintf(f, "  prompt [label=<prompt: <B>");
+    size_t from = doc->n_prompt > PROMPT_SHOWN ? doc->n_prompt - PROMPT_SHOWN : 0;
+    if (from > 0) fprintf(f, "&#8230;");
+    for (size_t i = from; i < doc->n_prompt; i++) {
+        token_html(t, sizeof t, &doc->prompt[i]);
+        fprintf(f, "%s%s", i > from ? "&#183;" : "", t);
+    }
+    fprintf(f, "</B>>];\n");
+    for (size_t r = 0; r < n_rows; r++) cmp_slide_row(f, doc, r, starts[r], starts[r + 1], L);
+    if (starts[n_rows] < longest) {
+        fprintf(f, "  hidden [label=<tokens %zu to %zu do not fit on this slide (argen compare prints the whole text)>];\n",
+                starts[n_rows] + 1, longest);
+        fprintf(f, "  row%zu -> hidden [style=invis];\n", n_rows - 1);
+    }
+    dot_end(f);
+    free(starts);
 }

@@ -218,3 +218,5 @@ void write_jacobi_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o) 
     }
     dot_end(f);
 }
+void write_score_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o) { write_score_diagram(f, doc, o); }
+void write_jacobi_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o) { write_jacobi_diagram(f, doc, o); }
