@@ -20,6 +20,7 @@
  * Node ids: prompt, s<step>_r<rank>, b<step>_<beam>, k<step>_<rank>,
  * c<chain>_<step>.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,12 +216,190 @@ static void beam_tree_candidates(FILE *f, const TraceDoc *doc, int slide) {
     }
 }
 
+/* ---- beam search on a slide: the final sequences' paths ----
+ *
+ * A beam tree with every candidate is far wider than a slide (2N candidates
+ * a step, each pruned one a leaf).  The slide draws what decides the result:
+ * the paths of the final sequences (the best SLIDE_SEQUENCES of them, the
+ * best in blue), each box a token with the probability of the text so far
+ * (exp of its sum of log-probabilities).  The candidates that branch off a
+ * drawn path are collapsed into one grey box per branch point that counts
+ * them: pruned at that step, kept but dropped later, or finished (eos)
+ * without making the final list.  When the run has more steps than ranks fit
+ * (SLIDE_BEAM_RANKS), runs of steps with a single path are drawn as one box
+ * (its tokens and steps a..b), and their collapsed candidates summed. */
+
+#define SLIDE_SEQUENCES 4    /* final sequences drawn at most */
+#define SLIDE_BEAM_RANKS 7   /* ranks of boxes that fit the slide's height: the prompt and 6 steps */
+#define SEGMENT_LINE 360     /* points of tokens on one line of a box */
+
+typedef struct {
+    int shown;      /* on a drawn final sequence's path */
+    long parent;    /* flat index of the candidate it extends; -1: the prompt */
+    long segment;   /* the box it is drawn in (shown only) */
+} BeamNode;
+
+typedef struct {
+    size_t first, last;   /* flat indices of its first and last candidates */
+    size_t s0, s1;        /* their steps */
+    long parent;          /* the segment it hangs from; -1: the prompt */
+    int pruned, dropped, finished;   /* candidates branching off it, hidden */
+    int on_best;
+} BeamSegment;
+
+/* Flat index of candidate k of step s. */
+static size_t beam_flat(const TraceDoc *doc, size_t s, size_t k) {
+    size_t at = 0;
+    for (size_t i = 0; i < s; i++) at += doc->beam_steps[i].n_candidates;
+    return at + k;
+}
+
+static void beam_segment_node(FILE *f, const TraceDoc *doc, size_t id, const BeamSegment *g, const TracedCandidate *const *flat) {
+    char t[512], p[48];
+    int line = 0;
+    const TracedCandidate *last = flat[g->last];
+    fprintf(f, "  g%zu [shape=box, style=\"rounded%s\", fillcolor=\"%s\", color=\"%s\", penwidth=%d, margin=\"0.12,0.06\", label=<%s",
+            id, g->on_best ? ",filled" : "", g->on_best ? COLOR_CHOSEN_BG : "white", g->on_best ? COLOR_BLUE : "#555555",
+            g->on_best ? 3 : 2, g->on_best ? "<B>" : "");
+    /* the tokens of the segment, in step order: walk back from the last, then print forward */
+    size_t n = g->s1 - g->s0 + 1, at = g->last;
+    const TracedCandidate **path = malloc(n * sizeof *path);
+    if (!path) return;
+    for (size_t i = n; i-- > 0;) {
+        path[i] = flat[at];
+        if (i > 0) {   /* the candidate one step earlier that became this one's parent beam */
+            size_t s = g->s0 + i, prev0 = beam_flat(doc, s - 1, 0);
+            for (size_t k = 0; k < doc->beam_steps[s - 1].n_candidates; k++)
+                if (flat[prev0 + k]->beam == path[i]->parent) { at = prev0 + k; break; }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        token_html(t, sizeof t, &path[i]->token);
+        int w = text_points(t, 20);
+        if (i > 0 && line + w > SEGMENT_LINE) { fprintf(f, "<BR/>"); line = 0; }
+        else if (i > 0) fprintf(f, "&#183;");
+        fprintf(f, "%s", t);
+        line += w + 8;
+    }
+    free(path);
+    fmt_percent(p, sizeof p, exp(last->sum_logprob));
+    fprintf(f, "%s<BR/><FONT POINT-SIZE=\"18\">p %s", g->on_best ? "</B>" : "", p);
+    if (n > 1) fprintf(f, " &#183; steps %zu&#8211;%zu", g->s0 + 1, g->s1 + 1);
+    fprintf(f, "</FONT>>];\n");
+}
+
+/* The grey box of the candidates that branch off `from` and are not drawn. */
+static void beam_hidden_node(FILE *f, const char *from, const char *id, int pruned, int dropped, int finished) {
+    char why[160];
+    size_t k = 0;
+    why[0] = '\0';
+    if (pruned) k += (size_t)snprintf(why + k, sizeof why - k, "%d pruned", pruned);
+    if (dropped) k += (size_t)snprintf(why + k, sizeof why - k, "%s%d dropped later", k ? " &#183; " : "", dropped);
+    if (finished) snprintf(why + k, sizeof why - k, "%s%d finished", k ? " &#183; " : "", finished);
+    fprintf(f, "  %s [shape=box, style=\"rounded,dashed\", color=\"%s\", fontcolor=\"#444444\", margin=\"0.1,0.04\", "
+               "label=<+%d more<BR/><FONT POINT-SIZE=\"18\">%s</FONT>>];\n", id, COLOR_GREY, pruned + dropped + finished, why);
+    fprintf(f, "  %s -> %s [style=dashed, color=\"%s\"];\n", from, id, COLOR_GREY);
+}
+
+static void beam_slide(FILE *f, const TraceDoc *doc) {
+    size_t total = beam_flat(doc, doc->n_beam_steps, 0), n_seq = doc->n_sequences, n_seg = 0, n_shown = 0;
+    int merge = doc->n_beam_steps + 1 > SLIDE_BEAM_RANKS;
+    int root_pruned = 0, root_dropped = 0, root_finished = 0;
+    char strat[64];
+    BeamNode *node = calloc(total + 1, sizeof *node);
+    BeamSegment *seg = calloc(total + 1, sizeof *seg);
+    const TracedCandidate **flat = calloc(total + 1, sizeof *flat);
+    int *n_children = calloc(total + 1, sizeof *n_children);
+    if (!node || !seg || !flat || !n_children) goto done;
+    if (n_seq > SLIDE_SEQUENCES) n_seq = SLIDE_SEQUENCES;
+    /* which candidates are drawn, and whom each extends */
+    for (size_t s = 0, at = 0; s < doc->n_beam_steps; s++) {
+        const TracedBeamStep *bs = &doc->beam_steps[s];
+        for (size_t k = 0; k < bs->n_candidates; k++, at++) {
+            const TracedCandidate *c = &bs->candidates[k];
+            flat[at] = c;
+            node[at].parent = -1;
+            if (s > 0 && c->parent >= 0) {
+                size_t prev0 = beam_flat(doc, s - 1, 0);
+                for (size_t j = 0; j < doc->beam_steps[s - 1].n_candidates; j++)
+                    if (doc->beam_steps[s - 1].candidates[j].beam == c->parent) node[at].parent = (long)(prev0 + j);
+            }
+            for (size_t q = 0; q < n_seq; q++)
+                if (candidate_on_best(doc, s, c, &doc->sequences[q])) node[at].shown = 1;
+            if (node[at].shown) {
+                n_shown++;
+                if (node[at].parent >= 0) n_children[node[at].parent]++;
+            }
+        }
+    }
+    /* boxes: a drawn candidate starts one unless merging and its parent has it as its only drawn child */
+    for (size_t s = 0, at = 0; s < doc->n_beam_steps; s++)
+        for (size_t k = 0; k < doc->beam_steps[s].n_candidates; k++, at++) {
+            if (!node[at].shown) continue;
+            long par = node[at].parent;
+            if (merge && par >= 0 && n_children[par] == 1) {
+                BeamSegment *g = &seg[node[par].segment];
+                node[at].segment = node[par].segment;
+                g->last = at;
+                g->s1 = s;
+            } else {
+                BeamSegment *g = &seg[n_seg];
+                node[at].segment = (long)n_seg++;
+                g->first = g->last = at;
+                g->s0 = g->s1 = s;
+                g->parent = par >= 0 ? node[par].segment : -1;
+            }
+            if (doc->n_sequences > 0 && candidate_on_best(doc, s, flat[at], &doc->sequences[0])) seg[node[at].segment].on_best = 1;
+        }
+    /* the hidden candidates that branch off a drawn box, counted on it */
+    for (size_t at = 0; at < total; at++) {
+        long par = node[at].parent;
+        int *pr = &root_pruned, *dr = &root_dropped, *fi = &root_finished;
+        if (node[at].shown) continue;
+        if (par >= 0 && !node[par].shown) continue;   /* below a hidden one: hidden with it */
+        if (par >= 0) { BeamSegment *g = &seg[node[par].segment]; pr = &g->pruned; dr = &g->dropped; fi = &g->finished; }
+        else if (flat[at] != NULL && at >= doc->beam_steps[0].n_candidates) continue;
+        if (strcmp(flat[at]->fate, "kept") == 0) ++*dr;
+        else if (strcmp(flat[at]->fate, "finished") == 0) ++*fi;
+        else ++*pr;
+    }
+    text_html(strat, sizeof strat, doc->strategy);
+    fprintf(f, "  graph [label=<beam search, %d beams, %zu steps: the paths of the %s%zu final sequences<BR/>"
+               "<FONT POINT-SIZE=\"18\">the best in blue &#183; p = probability of the text so far%s<BR/>"
+               "%zu of the %zu candidates ranked are hidden: a dashed box counts those that branch off a drawn path</FONT>>];\n",
+            doc->beams, doc->n_beam_steps, n_seq < doc->n_sequences ? "best " : "", n_seq,
+            merge ? " &#183; steps with a single path share one box" : "", total - n_shown, total);
+    prompt_node(f, doc->prompt, doc->n_prompt);
+    for (size_t i = 0; i < n_seg; i++) {
+        char from[32], hid[32];
+        beam_segment_node(f, doc, i, &seg[i], flat);
+        if (seg[i].parent >= 0) snprintf(from, sizeof from, "g%ld", seg[i].parent);
+        else snprintf(from, sizeof from, "prompt");
+        fprintf(f, "  %s -> g%zu [penwidth=%d, color=\"%s\"];\n", from, i, seg[i].on_best ? 4 : 2,
+                seg[i].on_best ? COLOR_BLUE : "#555555");
+        if (seg[i].pruned + seg[i].dropped + seg[i].finished > 0) {
+            snprintf(from, sizeof from, "g%zu", i);
+            snprintf(hid, sizeof hid, "hidden%zu", i);
+            beam_hidden_node(f, from, hid, seg[i].pruned, seg[i].dropped, seg[i].finished);
+        }
+    }
+    if (root_pruned + root_dropped + root_finished > 0)
+        beam_hidden_node(f, "prompt", "hidden_prompt", root_pruned, root_dropped, root_finished);
+done:
+    free(node);
+    free(seg);
+    free(flat);
+    free(n_children);
+}
+
 void write_tree_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
     char strat[64];
     text_html(strat, sizeof strat, doc->strategy);
     /* A beam step's candidates stand side by side on a slide (top to bottom), one above the other otherwise. */
     dot_begin_for(f, "tree", o->slide && has_candidates(doc) ? "TB" : "LR", o);
-    if (has_candidates(doc)) {
+    if (o->slide && has_candidates(doc) && doc->n_sequences > 0) {
+        beam_slide(f, doc);
+    } else if (has_candidates(doc)) {
         fprintf(f, "  graph [label=<%s (%s, %d beams): every candidate ranked per step, the best sequence "
                    "in bold; solid = kept, dashed = pruned, double = finished (eos)>];\n",
                 o->slide ? "beam search" : "generation tree", strat, doc->beams);
