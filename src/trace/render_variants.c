@@ -400,44 +400,72 @@ static int jacobi_column_points(const TracedJacobiBlock *b, int i) {
     return w + CELL_EXTRA + 6;   /* the thick border of a changed cell */
 }
 
-static int jacobi_grid_points(const TracedJacobiBlock *b, int *height) {
-    int w = text_points("initial guess", 20) + text_points("0 changed", 18) + 2 * CELL_EXTRA;
-    for (int i = 0; i < b->size; i++) w += jacobi_column_points(b, i);
-    *height = LINE(20) + LINE(18) + (b->passes + 1) * (LINE(22) + CELL_EXTRA + 6) + LINE(20) + 2 * CELL_EXTRA;
+/* What of block b's grid fits: its first *cols positions, its first *rows
+ * rows (the guess and passes), the last pass always drawn; returns the width
+ * in points and the height in *height. */
+static int jacobi_grid_fit(const TracedJacobiBlock *b, int max_w, int max_h, int *cols, int *rows, int *height) {
+    const int row_h = LINE(22) + CELL_EXTRA + 6, fixed_h = LINE(20) + LINE(18) + LINE(20) + 2 * CELL_EXTRA;
+    int w = text_points("pass 00", 20) + text_points("00 changed", 18) + 2 * CELL_EXTRA;
+    *cols = 0;
+    while (*cols < b->size) {
+        int cw = jacobi_column_points(b, *cols);
+        if (*cols > 0 && w + cw > max_w) break;
+        w += cw;
+        ++*cols;
+    }
+    *rows = b->passes + 1;
+    if (fixed_h + *rows * row_h > max_h) {
+        *rows = (max_h - fixed_h) / row_h;
+        if (*rows < 3) *rows = 3;
+    }
+    *height = fixed_h + *rows * row_h;
     return w;
 }
 
-/* The grid of block b: a row per pass, a column per position. */
-static void jacobi_slide_grid(FILE *f, const TracedJacobiBlock *b, const char *why) {
+static void jacobi_slide_row(FILE *f, const TracedJacobiBlock *b, int k, int cols) {
+    const TracedJacobiPass *p = k > 0 ? &b->iterations[k - 1] : NULL;
+    const TracedToken *toks = p ? p->tokens : b->initial;
+    char t[512];
+    if (p) fprintf(f, "<TR><TD BORDER=\"0\" ALIGN=\"RIGHT\">pass %d</TD>", p->pass);
+    else fprintf(f, "<TR><TD BORDER=\"0\" ALIGN=\"RIGHT\">guess</TD>");
+    for (int i = 0; i < cols; i++) {
+        int fixed = k > i, correct = p && p->correct[i], changed = p && p->changed[i];
+        token_html(t, sizeof t, &toks[i]);
+        fprintf(f, "<TD ID=\"j%d_k%d_i%d\" BGCOLOR=\"%s\" BORDER=\"%d\" COLOR=\"%s\"><FONT POINT-SIZE=\"22\"%s>%s</FONT></TD>",
+                b->block, k, i, fixed ? COLOR_GREEN : correct ? GREEN_TINT : "white", changed ? 4 : 1,
+                changed ? "black" : "#999999", fixed ? " COLOR=\"white\"" : "", t);
+    }
+    if (p) fprintf(f, "<TD BORDER=\"0\" ALIGN=\"LEFT\"><FONT POINT-SIZE=\"18\">%d changed</FONT></TD></TR>\n", p->n_changed);
+    else fprintf(f, "<TD BORDER=\"0\"></TD></TR>\n");
+}
+
+/* The grid of block b: a row per pass, a column per position; what does not fit (cols, rows) is named. */
+static void jacobi_slide_grid(FILE *f, const TracedJacobiBlock *b, const char *why, int cols, int rows) {
     char t[512];
     token_html(t, sizeof t, &b->last_committed);
     fprintf(f, "  block%d [label=<<TABLE BORDER=\"1\" COLOR=\"#BBBBBB\" CELLBORDER=\"1\" CELLSPACING=\"3\" CELLPADDING=\"5\">\n"
-               "<TR><TD COLSPAN=\"%lld\" BORDER=\"0\" ALIGN=\"LEFT\"><B>block %d</B>, after %s <FONT POINT-SIZE=\"18\" "
-               "COLOR=\"#555555\">(%s)</FONT></TD></TR>\n<TR><TD BORDER=\"0\"></TD>",
-            b->block, b->size + 2LL, b->block, t, why);
-    for (int i = 0; i < b->size; i++)
-        fprintf(f, "<TD BORDER=\"0\"><FONT POINT-SIZE=\"18\" COLOR=\"#555555\">position %lld</FONT></TD>",
-                (long long)b->start_position + i);
+               "<TR><TD COLSPAN=\"%d\" BORDER=\"0\" ALIGN=\"LEFT\"><B>block %d</B>, after %s <FONT POINT-SIZE=\"18\" "
+               "COLOR=\"#555555\">(%s)</FONT></TD></TR>\n<TR><TD BORDER=\"0\" ALIGN=\"RIGHT\"><FONT POINT-SIZE=\"18\" "
+               "COLOR=\"#555555\">position</FONT></TD>", b->block, cols + 2, b->block, t, why);
+    for (int i = 0; i < cols; i++)
+        fprintf(f, "<TD BORDER=\"0\"><FONT POINT-SIZE=\"18\" COLOR=\"#555555\">%lld</FONT></TD>", (long long)b->start_position + i);
     fprintf(f, "<TD BORDER=\"0\"></TD></TR>\n");
-    for (int k = 0; k <= b->passes; k++) {
-        const TracedJacobiPass *p = k > 0 ? &b->iterations[k - 1] : NULL;
-        const TracedToken *toks = p ? p->tokens : b->initial;
-        if (p) fprintf(f, "<TR><TD BORDER=\"0\" ALIGN=\"RIGHT\">pass %d</TD>", p->pass);
-        else fprintf(f, "<TR><TD BORDER=\"0\" ALIGN=\"RIGHT\">guess</TD>");
-        for (int i = 0; i < b->size; i++) {
-            int fixed = k > i, correct = p && p->correct[i], changed = p && p->changed[i];
-            token_html(t, sizeof t, &toks[i]);
-            fprintf(f, "<TD ID=\"j%d_k%d_i%d\" BGCOLOR=\"%s\" BORDER=\"%d\" COLOR=\"%s\"><FONT POINT-SIZE=\"22\"%s>%s</FONT></TD>",
-                    b->block, k, i, fixed ? COLOR_GREEN : correct ? GREEN_TINT : "white", changed ? 4 : 1,
-                    changed ? "black" : "#999999", fixed ? " COLOR=\"white\"" : "", t);
-        }
-        if (p) fprintf(f, "<TD BORDER=\"0\" ALIGN=\"LEFT\"><FONT POINT-SIZE=\"18\">%d changed</FONT></TD></TR>\n", p->n_changed);
-        else fprintf(f, "<TD BORDER=\"0\"></TD></TR>\n");
+    if (rows >= b->passes + 1) {
+        for (int k = 0; k <= b->passes; k++) jacobi_slide_row(f, b, k, cols);
+    } else {   /* the first passes, a gap, the last pass */
+        for (int k = 0; k < rows - 2; k++) jacobi_slide_row(f, b, k, cols);
+        fprintf(f, "<TR><TD COLSPAN=\"%d\" BORDER=\"0\"><FONT POINT-SIZE=\"18\">&#8942; passes %d to %d not drawn</FONT></TD></TR>\n",
+                cols + 2, rows - 2, b->passes - 1);
+        jacobi_slide_row(f, b, b->passes, cols);
     }
-    fprintf(f, "<TR><TD COLSPAN=\"%lld\" BORDER=\"0\" ALIGN=\"LEFT\"><B>%zu token%s in %d pass%s</B>: %s</TD></TR>\n</TABLE>>];\n",
-            b->size + 2LL, b->n_accepted, b->n_accepted == 1 ? "" : "s", b->passes, b->passes == 1 ? "" : "es",
+    fprintf(f, "<TR><TD COLSPAN=\"%d\" BORDER=\"0\" ALIGN=\"LEFT\"><B>%zu token%s in %d pass%s</B>: %s", cols + 2,
+            b->n_accepted, b->n_accepted == 1 ? "" : "s", b->passes, b->passes == 1 ? "" : "es",
             strcmp(b->converged_by, "fixed_point") == 0 ? "a pass changed nothing, so the guess is final"
                                                          : "stopped when every position was fixed");
+    if (cols < b->size)
+        fprintf(f, "; positions %lld to %lld not drawn", (long long)b->start_position + cols,
+                (long long)b->start_position + b->size - 1);
+    fprintf(f, "</TD></TR>\n</TABLE>>];\n");
 }
 
 /* Every block's pass count as a strip of cells, wrapped; green where it took fewer passes than tokens. */
@@ -472,22 +500,26 @@ static void jacobi_strip(FILE *f, const TraceDoc *doc) {
 void write_jacobi_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
     size_t best = jacobi_best_block(doc);
     const TracedJacobiBlock *b = &doc->jacobi_blocks[best], *first = &doc->jacobi_blocks[0];
-    int h_best, h_first, w_best = jacobi_grid_points(b, &h_best), w_first = jacobi_grid_points(first, &h_first);
     int rows_strip = (int)((doc->n_jacobi_blocks + 23) / 24);
-    int h_rest = LINE(24) + LINE(18) + rows_strip * (LINE(18) + 12) + LINE(20) + LINE(18) + 3 * 14;
-    int both = best != 0 && w_best + w_first + 40 <= SLIDE_W && (h_best > h_first ? h_best : h_first) + h_rest <= SLIDE_H;
+    int h_rest = LINE(24) + LINE(18) + rows_strip * (LINE(18) + 12) + LINE(20) + LINE(18) + 3 * 18;
+    int cols_b, rows_b, h_b, cols_f, rows_f, h_f;
+    int w_b = jacobi_grid_fit(b, SLIDE_W, SLIDE_H - h_rest, &cols_b, &rows_b, &h_b);
+    int w_f = jacobi_grid_fit(first, SLIDE_W, SLIDE_H - h_rest, &cols_f, &rows_f, &h_f);
+    int both = best != 0 && w_b + w_f + 40 <= SLIDE_W && cols_b == b->size && cols_f == first->size &&
+               rows_b == b->passes + 1 && rows_f == first->passes + 1;
     (void)o;
     dot_begin_slide(f, "jacobi", "TB");
     fprintf(f, "  graph [ranksep=0.25, label=<<B>Jacobi decoding</B>: re-guess a whole block of tokens in one forward pass, "
                "until nothing changes<BR/><FONT POINT-SIZE=\"18\">dark green: fixed (after pass k at "
                "least the first k are) &#183; light green: already right &#183; thick border: changed by that pass</FONT>>];\n");
     if (both) {
-        jacobi_slide_grid(f, first, "the first block");
-        jacobi_slide_grid(f, b, "the fewest passes a token");
+        jacobi_slide_grid(f, first, "the first block", cols_f, rows_f);
+        jacobi_slide_grid(f, b, "the fewest passes a token", cols_b, rows_b);
         fprintf(f, "  { rank=same; block%d; block%d; }\n  block%d -> strip [style=invis];\n  block%d -> strip [style=invis];\n",
                 first->block, b->block, first->block, b->block);
     } else {
-        jacobi_slide_grid(f, b, doc->n_jacobi_blocks > 1 ? "the fewest passes a token" : "the only block");
+        jacobi_slide_grid(f, b, best > 0 ? "the fewest passes a token" : doc->n_jacobi_blocks > 1 ? "the first block" : "the only block",
+                          cols_b, rows_b);
         fprintf(f, "  block%d -> strip [style=invis];\n", b->block);
     }
     jacobi_strip(f, doc);
