@@ -541,14 +541,15 @@ void write_compare_diagram(FILE *f, const TraceDoc *doc, const RenderOptions *o)
 #define SLIDE_W 1370          /* points for a row: 1440 less the 0.25 in pad on both sides, less a margin for the estimate */
 #define SLIDE_H 774           /* 810 less the pad */
 #define CMP_SPACING 4         /* CELLSPACING of a row's table */
-#define CMP_PAD 4             /* CELLPADDING */
-#define CMP_CELL_EXTRA (2 * CMP_PAD + 2 * 3 + CMP_SPACING)   /* padding, a border of up to 3, spacing */
+#define CMP_CELL_EXTRA(L) (2 * (L)->pad + 2 * 3 + CMP_SPACING)   /* padding, a border of up to 3, spacing */
 #define CMP_ROW_GAP 14        /* points between two rows of the slide */
 #define LOOP_TINT "#FFF2BF"   /* a light tint of the Okabe-Ito yellow: inside a repetition loop */
 
 typedef struct {
     int tok_pt;    /* the token's font size */
     int pct;       /* 1: the probability under each token */
+    int numbers;   /* 1: the token numbers above the columns */
+    int pad;       /* CELLPADDING */
 } CompareLayout;
 
 /* 1 when token s of ch is inside a repetition loop; 2 when a repetition starts at it. */
@@ -580,7 +581,7 @@ static int cmp_column_points(const TraceDoc *doc, size_t s, const CompareLayout 
         }
         if (tw > w) w = tw;
     }
-    return w + CMP_CELL_EXTRA;
+    return w + CMP_CELL_EXTRA(L);
 }
 
 /* The name cell of chain c: its name, and in the first row how it differs and where it loops. */
@@ -606,7 +607,7 @@ static void cmp_name_text(char *out, size_t n, const TraceDoc *doc, size_t c, in
     }
 }
 
-static int cmp_name_points(const TraceDoc *doc) {
+static int cmp_name_points(const TraceDoc *doc, const CompareLayout *L) {
     int w = 0, lines;
     char t[512];
     for (size_t c = 0; c < doc->n_chains; c++) {
@@ -624,19 +625,21 @@ static int cmp_name_points(const TraceDoc *doc) {
         }
         if (nw > w) w = nw;
     }
-    return w + CMP_CELL_EXTRA;
+    return w + CMP_CELL_EXTRA(L);
 }
 
-/* Height in points of the row of the slide that holds tokens [from, to). */
+/* Height in points of the row of the slide that starts at token `from` (Graphviz sets a line of
+ * HTML-like text a little over its font size high: 1.1 times it, on the safe side). */
 static int cmp_row_points(const TraceDoc *doc, size_t from, const CompareLayout *L) {
-    int h = (int)(18 * 1.2) + 2 * CMP_PAD + CMP_SPACING;   /* the token numbers */
+    const int extra = 2 * L->pad + 2 * 2 + CMP_SPACING;   /* padding, a border of up to 2 on average, spacing */
+    int h = L->numbers ? (int)(18 * 1.1) + extra : 0;      /* the token numbers */
     for (size_t c = 0; c < doc->n_chains; c++) {
         int lines;
         char t[512];
         cmp_name_text(t, sizeof t, doc, c, from == 0, &lines);
-        int cell = (int)(L->tok_pt * 1.2) + (L->pct ? (int)(18 * 1.2) : 0);
-        int name = (int)(20 * 1.2) + (lines - 1) * (int)(18 * 1.2);
-        h += (cell > name ? cell : name) + CMP_CELL_EXTRA;
+        int cell = (int)(L->tok_pt * 1.1) + (L->pct ? (int)(18 * 1.1) : 0);
+        int name = (int)(20 * 1.1) + (lines - 1) * (int)(18 * 1.1);
+        h += (cell > name ? cell : name) + extra;
     }
     return h + CMP_ROW_GAP;
 }
@@ -647,7 +650,7 @@ static int cmp_row_points(const TraceDoc *doc, size_t from, const CompareLayout 
  * longest: tokens left out). */
 static int cmp_rows(const TraceDoc *doc, size_t longest, const CompareLayout *L, int top, int max_h, size_t *starts,
                     size_t *n_rows) {
-    int name_w = cmp_name_points(doc), h = top;
+    int name_w = cmp_name_points(doc, L), h = top;
     size_t s = 0, r = 0;
     while (s < longest) {
         int w = name_w + 2 * CMP_SPACING;
@@ -687,10 +690,13 @@ static void cmp_cell(FILE *f, const TraceDoc *doc, size_t c, size_t s, long div,
 
 /* Row r of the slide, tokens [from, to): a node of its own, so that each row's columns take the width their tokens need. */
 static void cmp_slide_row(FILE *f, const TraceDoc *doc, size_t r, size_t from, size_t to, const CompareLayout *L) {
-    fprintf(f, "  row%zu [label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"%d\" CELLPADDING=\"%d\">\n<TR><TD BORDER=\"0\"></TD>",
-            r, CMP_SPACING, CMP_PAD);
-    for (size_t s = from; s < to; s++) fprintf(f, "<TD BORDER=\"0\"><FONT POINT-SIZE=\"18\" COLOR=\"#555555\">%zu</FONT></TD>", s + 1);
-    fprintf(f, "</TR>\n");
+    fprintf(f, "  row%zu [label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"%d\" CELLPADDING=\"%d\">\n",
+            r, CMP_SPACING, L->pad);
+    if (L->numbers) {
+        fprintf(f, "<TR><TD BORDER=\"0\"></TD>");
+        for (size_t s = from; s < to; s++) fprintf(f, "<TD BORDER=\"0\"><FONT POINT-SIZE=\"18\" COLOR=\"#555555\">%zu</FONT></TD>", s + 1);
+        fprintf(f, "</TR>\n");
+    }
     for (size_t c = 0; c < doc->n_chains; c++) {
         const ComparedChain *ch = &doc->chains[c];
         long div = chain_divergence(doc, c);
@@ -709,13 +715,13 @@ static void cmp_slide_row(FILE *f, const TraceDoc *doc, size_t r, size_t from, s
 }
 
 void write_compare_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
-    static const CompareLayout layouts[] = {{20, 1}, {20, 0}, {18, 0}};
+    static const CompareLayout layouts[] = {{20, 1, 1, 4}, {20, 0, 1, 4}, {18, 0, 1, 4}, {18, 0, 0, 2}};
     const size_t n_layouts = sizeof layouts / sizeof layouts[0];
     char ref[128], t[512];
     size_t longest = 0, n_rows = 0, *starts;
     /* the title (24 pt and 18 pt lines), the prompt line (20 pt) and a note line kept free */
     const int top = (int)(24 * 1.2) + (int)(18 * 1.2) + (int)(20 * 1.2) + CMP_ROW_GAP + 8;
-    const int max_h = SLIDE_H - (int)(20 * 1.2) - CMP_ROW_GAP;
+    const int max_h = SLIDE_H - (int)(20 * 1.2) - CMP_ROW_GAP;   /* when a note says what is left out */
     (void)o;
     int any_loop = 0;
     for (size_t c = 0; c < doc->n_chains; c++) {
@@ -727,8 +733,9 @@ void write_compare_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
     const CompareLayout *L = &layouts[0];
     for (size_t i = 0; i < n_layouts; i++) {
         L = &layouts[i];
-        if (cmp_rows(doc, longest, L, top, max_h, starts, &n_rows) <= max_h && starts[n_rows] == longest) break;
+        if (cmp_rows(doc, longest, L, top, SLIDE_H, starts, &n_rows) <= SLIDE_H && starts[n_rows] == longest) break;
     }
+    if (starts[n_rows] < longest) cmp_rows(doc, longest, L, top, max_h, starts, &n_rows);   /* room for the note */
     text_html(ref, sizeof ref, doc->n_chains > 0 ? doc->chains[0].name : "");
     dot_begin_slide(f, "compare", "TB");
     fprintf(f, "  graph [ranksep=0.2, label=<argen compare, seed %ld%s<BR/><FONT POINT-SIZE=\"18\">shaded: text that differs "
