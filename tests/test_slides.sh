@@ -302,6 +302,38 @@ sys.exit(1 if bad else 0)
 EOF
 ) && ok "jacobi slide: $msg" || bad "jacobi slide: $msg"
 
+# Jacobi runs with more blocks than one row of the strip (44), and more than it draws (132: the rest named).
+fits() {   # DOT NAME: drawn at 1:1 within the slide
+    set -- $(bbox "$1") "$2"
+    $PY -c "import sys; sys.exit(0 if $1 <= 1440 and $2 <= 810 else 1)" && ok "$3 at 1:1 ($1 x $2 pt)" || bad "$3: $1 x $2 pt"
+}
+if "$ARGEN" generate --model data/tiny --prompt "Once upon a time" --strategy jacobi --block 2 --max-new-tokens 240 \
+        --trace "$T/jac44.json" >/dev/null 2>"$T/err"; then
+    "$ARGEN" render "$T/jac44.json" --slide --out "$T/jac44" >/dev/null 2>"$T/err" && fits "$T/jac44/jacobi.dot" "jacobi slide of $(grep -o 'ID="p[0-9]*"' "$T/jac44/jacobi.dot" | wc -l) blocks" \
+        || bad "jacobi slide of 44 blocks: $(cat "$T/err")"
+    $PY -c 'import json, sys, copy
+d = json.load(open(sys.argv[1])); blocks = [s for s in d["steps"] if "block" in s]
+d["steps"] = [dict(copy.deepcopy(b), block=i) for i, b in enumerate(blocks * 3)]
+json.dump(d, open(sys.argv[2], "w"))' "$T/jac44.json" "$T/jac132.json"
+    "$ARGEN" render "$T/jac132.json" --slide --out "$T/jac132" >/dev/null 2>"$T/err" && fits "$T/jac132/jacobi.dot" "jacobi slide of 132 blocks" \
+        || bad "jacobi slide of 132 blocks: $(cat "$T/err")"
+    grep -q 'blocks 96 to 131 not drawn' "$T/jac132/jacobi.dot" && [ "$(grep -o 'ID="p[0-9]*"' "$T/jac132/jacobi.dot" | wc -l)" = 96 ] \
+        && ok "jacobi slide of 132 blocks: 96 in the strip, the rest named" || bad "jacobi slide of 132 blocks: the strip"
+else
+    bad "jacobi run: $(cat "$T/err")"
+fi
+
+# Token texts of punctuation and control bytes (tests/make_hostile_traces.py): the wrapped slides still fit.
+$PY tests/make_hostile_traces.py "$T/h" >/dev/null
+for name in punct-beam-summary:tree punct-compare:compare punct-score:score punct-jacobi:jacobi; do
+    kind=${name#*:}; name=${name%:*}
+    if "$ARGEN" render "$T/h/$name.json" --slide --kind "$kind" --out "$T/h/$name" >/dev/null 2>"$T/err"; then
+        fits "$T/h/$name/$kind.dot" "$name slide"
+    else
+        bad "$name slide: $(cat "$T/err")"
+    fi
+done
+
 # Every figure docs/diagrams.md shows is one the build redraws: docs/img/slides/ from
 # `make diagrams`, the others copied by traces/examples/make-examples.sh.
 for img in $(grep -o '](img/[^)]*\.png)' docs/diagrams.md | sed 's/^](img\///; s/)$//'); do

@@ -470,7 +470,7 @@ static void jacobi_slide_grid(FILE *f, const TracedJacobiBlock *b, const char *w
 
 /* Every block's pass count as a strip of cells, wrapped; green where it took fewer passes than tokens. */
 static void jacobi_strip(FILE *f, const TraceDoc *doc) {
-    enum { PER_ROW = 24 };
+    enum { PER_ROW = 24, ROWS = 4 };   /* at most 96 blocks drawn; the totals count them all */
     long tokens = 0, passes = 0;
     char rate[48];
     for (size_t i = 0; i < doc->n_jacobi_blocks; i++) {
@@ -479,9 +479,9 @@ static void jacobi_strip(FILE *f, const TraceDoc *doc) {
     }
     snprintf(rate, sizeof rate, "%.2f", passes > 0 ? (double)tokens / (double)passes : 0.0);
     fprintf(f, "  strip [label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"2\" CELLPADDING=\"4\">\n");
-    for (size_t from = 0; from < doc->n_jacobi_blocks; from += PER_ROW) {
-        fprintf(f, "<TR><TD BORDER=\"0\" ALIGN=\"RIGHT\"><FONT POINT-SIZE=\"18\">%s</FONT></TD>",
-                from == 0 ? "passes per block:" : "");
+    for (size_t from = 0; from < doc->n_jacobi_blocks && from < PER_ROW * ROWS; from += PER_ROW) {
+        if (from == 0) fprintf(f, "<TR><TD BORDER=\"0\" ALIGN=\"RIGHT\"><FONT POINT-SIZE=\"18\">passes per block:</FONT></TD>");
+        else fprintf(f, "<TR><TD BORDER=\"0\"></TD>");   /* Graphviz refuses an empty FONT element */
         for (size_t i = from; i < from + PER_ROW && i < doc->n_jacobi_blocks; i++) {
             const TracedJacobiBlock *b = &doc->jacobi_blocks[i];
             int gain = (size_t)b->passes < b->n_accepted;
@@ -490,6 +490,9 @@ static void jacobi_strip(FILE *f, const TraceDoc *doc) {
         }
         fprintf(f, "</TR>\n");
     }
+    if (doc->n_jacobi_blocks > PER_ROW * ROWS)
+        fprintf(f, "<TR><TD BORDER=\"0\"></TD><TD COLSPAN=\"%d\" BORDER=\"0\" ALIGN=\"LEFT\"><FONT POINT-SIZE=\"18\">"
+                   "blocks %d to %zu not drawn</FONT></TD></TR>\n", PER_ROW, PER_ROW * ROWS, doc->n_jacobi_blocks - 1);
     fprintf(f, "</TABLE>>];\n");
     fprintf(f, "  total [label=<%zu block%s: <B>%ld tokens in %ld forward passes</B>, %s tokens a pass "
                "(one token at a time: 1.00)<BR/><FONT POINT-SIZE=\"18\">green: a block that took fewer passes than it accepted tokens</FONT>>];\n",
@@ -500,7 +503,7 @@ static void jacobi_strip(FILE *f, const TraceDoc *doc) {
 void write_jacobi_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o) {
     size_t best = jacobi_best_block(doc);
     const TracedJacobiBlock *b = &doc->jacobi_blocks[best], *first = &doc->jacobi_blocks[0];
-    int rows_strip = (int)((doc->n_jacobi_blocks + 23) / 24);
+    int rows_strip = doc->n_jacobi_blocks > 96 ? 5 : (int)((doc->n_jacobi_blocks + 23) / 24);
     int h_rest = LINE(24) + LINE(18) + rows_strip * (LINE(18) + 12) + LINE(20) + LINE(18) + 3 * 18;
     int cols_b, rows_b, h_b, cols_f, rows_f, h_f;
     int w_b = jacobi_grid_fit(b, SLIDE_W, SLIDE_H - h_rest, &cols_b, &rows_b, &h_b);
