@@ -263,7 +263,7 @@ static void beam_segment_node(FILE *f, const TraceDoc *doc, size_t id, const Bea
             g->on_best ? 3 : 2, g->on_best ? "<B>" : "");
     /* the tokens of the segment, in step order: walk back from the last, then print forward */
     size_t n = g->s1 - g->s0 + 1, at = g->last;
-    const TracedCandidate **path = malloc(n * sizeof *path);
+    const TracedCandidate **path = malloc(n * sizeof(const TracedCandidate *));
     if (!path) return;
     for (size_t i = n; i-- > 0;) {
         path[i] = flat[at];
@@ -308,7 +308,7 @@ static void beam_slide(FILE *f, const TraceDoc *doc) {
     char strat[64];
     BeamNode *node = calloc(total + 1, sizeof *node);
     BeamSegment *seg = calloc(total + 1, sizeof *seg);
-    const TracedCandidate **flat = calloc(total + 1, sizeof *flat);
+    const TracedCandidate **flat = calloc(total + 1, sizeof(const TracedCandidate *));
     int *n_children = calloc(total + 1, sizeof *n_children);
     if (!node || !seg || !flat || !n_children) goto done;
     if (n_seq > SLIDE_SEQUENCES) n_seq = SLIDE_SEQUENCES;
@@ -358,7 +358,7 @@ static void beam_slide(FILE *f, const TraceDoc *doc) {
         if (node[at].shown) continue;
         if (par >= 0 && !node[par].shown) continue;   /* below a hidden one: hidden with it */
         if (par >= 0) { BeamSegment *g = &seg[node[par].segment]; pr = &g->pruned; dr = &g->dropped; fi = &g->finished; }
-        else if (flat[at] != NULL && at >= doc->beam_steps[0].n_candidates) continue;
+        else if (at >= doc->beam_steps[0].n_candidates) continue;   /* a later step with no parent found: not counted */
         if (strcmp(flat[at]->fate, "kept") == 0) ++*dr;
         else if (strcmp(flat[at]->fate, "finished") == 0) ++*fi;
         else ++*pr;
