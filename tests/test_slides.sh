@@ -334,6 +334,27 @@ for name in punct-beam-summary:tree punct-compare:compare punct-score:score punc
     fi
 done
 
+# A score text too long for one slide: the rows that fit, every position in them, and the rest named.
+S="Once upon a time there was a little cat named Tom. Tom lived in a castle near the river. One day, Tom went to the moon."
+if "$ARGEN" score --model data/tiny --text "$S $S $S $S" --trace "$T/score4.json" >/dev/null 2>"$T/err" &&
+        "$ARGEN" render "$T/score4.json" --slide --out "$T/score4" >/dev/null 2>"$T/err"; then
+    fits "$T/score4/score.dot" "score slide of 4 x 34 tokens"
+    msg=$($PY - "$T/score4/score.dot" "$T/score4.json" <<'EOF'
+import json, re, sys
+dot, d = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+n = len(d["tokens"])
+m = re.search(r"positions (\d+) to (\d+) do not fit", dot)
+if not m or m.group(2) != str(n - 1): sys.exit("no note of the positions left out (%d tokens)" % n)
+shown = int(m.group(1))
+cells = sorted(int(x) for x in re.findall(r'<TD ID="s(\d+)"', dot))
+if cells != list(range(shown)): sys.exit("cells %s.., expected positions 0..%d" % (cells[:3], shown - 1))
+print("positions 0 to %d drawn, %d to %d named" % (shown - 1, shown, n - 1))
+EOF
+) && ok "long score slide: $msg" || bad "long score slide: $msg"
+else
+    bad "long score slide: $(cat "$T/err")"
+fi
+
 # Every figure docs/diagrams.md shows is one the build redraws: docs/img/slides/ from
 # `make diagrams`, the others copied by traces/examples/make-examples.sh.
 for img in $(grep -o '](img/[^)]*\.png)' docs/diagrams.md | sed 's/^](img\///; s/)$//'); do
