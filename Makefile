@@ -142,7 +142,7 @@ walkthrough: debug debug-gdb
 DIAGRAM_FORMAT ?= png
 
 # The slide layouts shown in docs/diagrams.md go to docs/img/slides/ (top-k example: its
-# default, highest-entropy step; the beam tree; compare).
+# default, highest-entropy step; the beam tree; compare; score; Jacobi with the lookup guess).
 diagrams: $(ARGEN)
 	@for t in traces/examples/*.json; do \
 	    n=$$(basename "$$t" .json); \
@@ -151,7 +151,11 @@ diagrams: $(ARGEN)
 	done
 	$(ARGEN) render traces/examples/top-k-summary.json --slide --out docs/img/slides
 	$(ARGEN) render traces/examples/beam-summary.json --slide --out docs/img/slides/beam
+	$(ARGEN) render traces/examples/beam-10.json --slide --out docs/img/slides/beam-10
 	$(ARGEN) render traces/examples/compare.json --slide --out docs/img/slides
+	$(ARGEN) render traces/examples/loop-greedy.json --slide --out docs/img/slides/loop
+	$(ARGEN) render traces/examples/score.json --slide --out docs/img/slides
+	$(ARGEN) render traces/examples/jacobi-lookup.json --slide --out docs/img/slides
 
 # ---- notebooks: regenerate the traces the notebooks read, re-execute them in place ----
 # Traces of $(MODEL) into $(NOTEBOOK_TRACES) (notebooks/make_traces.sh); the .ipynb are

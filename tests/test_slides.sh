@@ -1,8 +1,11 @@
 #!/bin/sh
 # argen render --slide on the example traces: every picture fits 1920x1080
-# (the PNG header's size), the kinds with a slide layout of their own are
-# laid out at 1:1 (Graphviz's bounding box within 1440 x 810 points) with no
-# font below 18 pt; --step branch picks a step above 1 bit of entropy; the
+# (the PNG header's size), every slide is laid out at 1:1 (Graphviz's bounding
+# box within 1440 x 810 points, and the DOT drawn without its size= bound
+# still fits 1920x1080 at 96 dpi) with no font below 18 pt; the wrapped
+# compare, beam, score and Jacobi slides hold what they should (every token
+# of a 60-token compare, the hidden-candidate counts of the beam tree, ranks,
+# pass counts); --step branch picks a step above 1 bit of entropy; the
 # greedy diagrams hold no top-k and no draw; a probability just under 1 is
 # never printed as 100 %; compare marks divergence only on the strategies
 # that diverged, and aligns by text (a word split into three tokens is not a
@@ -25,22 +28,26 @@ bbox() { dot -Txdot "$1" | $PY -c 'import re,sys; m=re.search(r"bb=\"0,0,([0-9.]
 # The smallest font a DOT file asks for (fontsize= and POINT-SIZE=).
 min_font() { grep -o 'fontsize=[0-9]*\|POINT-SIZE=\\\?"[0-9]*' "$1" | grep -o '[0-9]*$' | sort -n | head -1; }
 
-for name in greedy-summary top-k-summary top-p-summary full-2-tokens beam-summary compare; do
+for name in greedy-summary top-k-summary top-p-summary full-2-tokens beam-summary beam-10 compare compare-top-k-top-p \
+            loop-greedy score drift jacobi jacobi-lookup; do
     "$ARGEN" render "$EX/$name.json" --slide --out "$T/$name" >"$T/list" 2>"$T/err" || { bad "render --slide $name: $(cat "$T/err")"; continue; }
     for png in $(cat "$T/list"); do
         set -- $(png_size "$png")
         [ "$1" -le 1920 ] && [ "$2" -le 1080 ] && ok "$name $(basename "$png"): $1x$2 fits 1920x1080" \
             || bad "$name $(basename "$png"): $1x$2 does not fit 1920x1080"
         d="${png%.png}.dot"
-        case $(basename "$d") in
-        step-*|probs-*|attention-*|heatmap-*|tree.dot)
-            [ "$name" = beam-summary ] && continue   # the beam tree is still scaled down to fit
-            f=$(min_font "$d")
-            [ "$f" -ge 18 ] && ok "$name $(basename "$d"): smallest font $f pt" || bad "$name $(basename "$d"): a font of $f pt"
-            set -- $(bbox "$d")
-            $PY -c "import sys; sys.exit(0 if $1 <= 1440 and $2 <= 810 else 1)" \
-                && ok "$name $(basename "$d"): laid out at 1:1 ($1 x $2 pt)" || bad "$name $(basename "$d"): $1 x $2 pt is scaled down" ;;
-        esac
+        f=$(min_font "$d")
+        [ "$f" -ge 18 ] && ok "$name $(basename "$d"): smallest font $f pt" || bad "$name $(basename "$d"): a font of $f pt"
+        set -- $(bbox "$d")
+        $PY -c "import sys; sys.exit(0 if $1 <= 1440 and $2 <= 810 else 1)" \
+            && ok "$name $(basename "$d"): laid out at 1:1 ($1 x $2 pt)" || bad "$name $(basename "$d"): $1 x $2 pt is scaled down"
+        # Drawn without the size= bound (so nothing can shrink it), the picture still fits at 96 dpi.
+        sed 's/, size="20,11.25"//' "$d" >"$T/unbounded.dot"
+        grep -q '[^a-z]size=' "$T/unbounded.dot" && bad "$name $(basename "$d"): a size= left in"
+        dot -Tpng -o "$T/unbounded.png" "$T/unbounded.dot" 2>/dev/null
+        set -- $(png_size "$T/unbounded.png")
+        [ "$1" -le 1920 ] && [ "$2" -le 1080 ] && ok "$name $(basename "$d"): $1x$2 without size= scaling" \
+            || bad "$name $(basename "$d"): $1x$2 without size= scaling"
     done
 done
 
@@ -152,6 +159,201 @@ rc=$?
 [ $rc = 2 ] && grep -q "^argen render: --top: this trace holds 8 rows" "$T/err" && ok "--top 12 on an 8-row trace refused" || bad "--top 12: exit $rc, $(cat "$T/err")"
 "$ARGEN" render "$EX/full-2-tokens.json" --slide --kind attention --head best --out "$T/best" >"$T/list" 2>&1 \
     && ok "--head best: $(basename "$(cat "$T/list")")" || bad "--head best: $(cat "$T/list")"
+
+# ---- what the wrapped slides hold ----
+# check_compare DOT JSON ALL: every token of every chain drawn in a cell of
+# its own (ID cC_S, with the token's text for plain words), none past the
+# tokens the slide names as left out; ALL=1: nothing may be left out.
+check_compare() {
+    $PY - "$1" "$2" "$3" <<'EOF'
+import json, re, sys
+dot, doc, want_all = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), sys.argv[3] == "1"
+m = re.search(r"tokens (\d+) to (\d+) do not fit", dot)
+shown = int(m.group(1)) - 1 if m else None
+rows = len(re.findall(r"^  row\d+ \[label=", dot, re.M))
+n = max(len(ch["steps"]) for ch in doc["strategies"])
+bad = []
+for c, ch in enumerate(doc["strategies"]):
+    for s, step in enumerate(ch["steps"]):
+        tok = step["token"]
+        cell = re.search(r'<TD ID="c%d_%d"[^>]*>(.*?)</TD>' % (c, s), dot)
+        if shown is not None and s >= shown:
+            if cell: bad.append("c%d_%d drawn past the note" % (c, s))
+            continue
+        if not cell:
+            bad.append("c%d_%d (%r) missing" % (c, s, tok))
+            continue
+        word = tok.lstrip(" ")
+        if word.isascii() and word.isalnum():
+            html = "&#9251;" * (len(tok) - len(word)) + word
+            if html not in cell.group(1): bad.append("c%d_%d: %r not in %r" % (c, s, tok, cell.group(1)))
+if want_all and shown is not None: bad.append("tokens %d.. left out" % (shown + 1))
+if shown is not None and not (0 < shown < n and m.group(2) == str(n)): bad.append("the note says %r of %d" % (m.group(0), n))
+if n > 12 and rows < 2: bad.append("%d tokens in %d row(s): not wrapped" % (n, rows))
+print("; ".join(bad[:5]) if bad else "%d chains of %d tokens, %s, in %d rows" % (
+    len(doc["strategies"]), n, "all drawn" if shown is None else "%d drawn, the rest named" % shown, rows))
+sys.exit(1 if bad else 0)
+EOF
+}
+if "$ARGEN" compare --model data/tiny --prompt "Once upon a time" --strategies greedy,top-k=40,top-p=0.9,beam=3 --seed 7 \
+        --max-new-tokens 60 --json "$T/cmp60.json" >/dev/null 2>"$T/err"; then
+    "$ARGEN" render "$T/cmp60.json" --slide --out "$T/cmp60" >/dev/null 2>&1
+    msg=$(check_compare "$T/cmp60/compare.dot" "$T/cmp60.json" 1) && ok "60-token compare slide: $msg" || bad "60-token compare slide: $msg"
+    set -- $(bbox "$T/cmp60/compare.dot")
+    $PY -c "import sys; sys.exit(0 if $1 <= 1440 and $2 <= 810 else 1)" && ok "60-token compare at 1:1 ($1 x $2 pt)" \
+        || bad "60-token compare: $1 x $2 pt"
+    [ "$(min_font "$T/cmp60/compare.dot")" -ge 18 ] && ok "60-token compare: no font below 18 pt" || bad "60-token compare: a font below 18 pt"
+else
+    bad "compare of 60 tokens: $(cat "$T/err")"
+fi
+msg=$(check_compare "$T/compare/compare.dot" "$EX/compare.json" 1) && ok "compare slide: $msg" || bad "compare slide: $msg"
+msg=$(check_compare "$T/loop-greedy/compare.dot" "$EX/loop-greedy.json" 1) && ok "250-token compare slide: $msg" || bad "250-token compare slide: $msg"
+# Four chains of 250 tokens cannot fit: the rows that do are drawn, and the slide names the tokens it leaves out.
+$PY -c 'import json, sys; d = json.load(open(sys.argv[1])); d["strategies"] = d["strategies"] * 4; json.dump(d, open(sys.argv[2], "w"))' \
+    "$EX/loop-greedy.json" "$T/long4.json"
+"$ARGEN" render "$T/long4.json" --slide --out "$T/long4" >/dev/null 2>&1
+grep -q 'do not fit on this slide' "$T/long4/compare.dot" && msg=$(check_compare "$T/long4/compare.dot" "$T/long4.json" 0) \
+    && ok "4 x 250-token compare slide: $msg" || bad "4 x 250-token compare slide: ${msg:-no note of what is left out}"
+set -- $(bbox "$T/long4/compare.dot")
+$PY -c "import sys; sys.exit(0 if $1 <= 1440 and $2 <= 810 else 1)" && ok "4 x 250-token compare at 1:1 ($1 x $2 pt)" \
+    || bad "4 x 250-token compare: $1 x $2 pt"
+# The first difference is marked on the chains that leave greedy's text ($expect, from the JSON above), and only there.
+n_mark=$(grep -o '&#9654;</FONT>' "$T/compare/compare.dot" | wc -l)
+[ "$n_mark" = "$expect" ] && ok "compare slide: $n_mark first-difference marks" || bad "compare slide: $n_mark marks, expected $expect"
+
+# Beam slide: which candidates are drawn and how many are hidden, from the trace (the paths of the best 4 final sequences).
+check_beam() {
+    $PY - "$1" "$2" <<'EOF'
+import json, re, sys
+dot, d = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+steps = [s for s in d["steps"] if "candidates" in s]
+seqs = [s["ids"] for s in d["result"]["sequences"]][:4]
+def ids(s, c):   # the text so far: the parent beam's ids and the candidate's token
+    return (steps[s - 1]["beams"][c["parent"]]["ids"] if s > 0 else d["prompt"]["ids"]) + [c["id"]]
+def origin(s, b):   # the candidate of step s that became beam b
+    return next(k for k, c in enumerate(steps[s]["candidates"]) if c["beam"] == b)
+shown = {(s, k) for s, st in enumerate(steps) for k, c in enumerate(st["candidates"])
+         if any(q[:len(ids(s, c))] == ids(s, c) for q in seqs)}
+total = sum(len(st["candidates"]) for st in steps)
+branching = sum(1 for s, st in enumerate(steps) for k, c in enumerate(st["candidates"])
+                if (s, k) not in shown and (s == 0 or (s - 1, origin(s - 1, c["parent"])) in shown))
+bad = []
+m = re.search(r"(\d+) of the (\d+) candidates ranked are hidden", dot)
+if not m or (int(m.group(1)), int(m.group(2))) != (total - len(shown), total):
+    bad.append("caption %r, expected %d of %d" % (m and m.group(0), total - len(shown), total))
+counted = sum(int(x) for x in re.findall(r"label=<\+(\d+) more", dot))
+if counted != branching: bad.append("the dashed boxes count %d, expected %d" % (counted, branching))
+drawn = 0
+for lab in re.findall(r"^  g\d+ \[.*label=<(.*)>\];$", dot, re.M):
+    toks = lab.split('<BR/><FONT POINT-SIZE="18">p ')[0].replace("<B>", "").replace("</B>", "")
+    drawn += len(re.split(r"&#183;|<BR/>", toks))
+if drawn != len(shown): bad.append("%d tokens in the path boxes, expected %d" % (drawn, len(shown)))
+if not re.search(r'^  g\d+ \[.*fillcolor="#CDE9F7"', dot, re.M): bad.append("no best path")
+print("; ".join(bad) if bad else "%d of %d candidates drawn; %d hidden, %d of them counted where they branch off" % (
+    len(shown), total, total - len(shown), counted))
+sys.exit(1 if bad else 0)
+EOF
+}
+for name in beam-summary beam-10; do
+    msg=$(check_beam "$T/$name/tree.dot" "$EX/$name.json") && ok "beam slide $name: $msg" || bad "beam slide $name: $msg"
+done
+grep -q 'steps [0-9]*&#8211;[0-9]*' "$T/beam-10/tree.dot" && ok "beam-10 slide: single-path steps share a box" || bad "beam-10 slide: no merged steps"
+
+# Score slide: every scored position drawn, its rank and the model's choice exactly where the rank is above 1.
+msg=$($PY - "$T/score/score.dot" "$EX/score.json" <<'EOF'
+import json, re, sys
+dot, d = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+bad = []
+for sc in d["scores"]:
+    cell = re.search(r'<TD ID="s%d"[^>]*>(.*?)</TD>' % sc["position"], dot)
+    if not cell:
+        bad.append("s%d missing" % sc["position"])
+        continue
+    has = ("rank %d<BR/>expected " % sc["rank"]) in cell.group(1)
+    if has != (sc["rank"] > 1): bad.append("s%d: rank %d shown: %s" % (sc["position"], sc["rank"], has))
+free = d.get("free")
+nf = len(re.findall(r'<TD ID="f\d+"', dot))
+if free and nf != min(len(free["tokens"]), len(d["tokens"]) - free["from_position"]): bad.append("%d free cells" % nf)
+if "%d tokens scored" % len(d["scores"]) not in dot: bad.append("no summary")
+print("; ".join(bad) if bad else "%d scored cells, %d with their rank and the model's choice, %d free cells" % (
+    len(d["scores"]), sum(s["rank"] > 1 for s in d["scores"]), nf))
+sys.exit(1 if bad else 0)
+EOF
+) && ok "score slide: $msg" || bad "score slide: $msg"
+
+# Jacobi slide: the block with the fewest passes a token beside the first, every block's pass count, the totals.
+msg=$($PY - "$T/jacobi-lookup/jacobi.dot" "$EX/jacobi-lookup.json" <<'EOF'
+import json, re, sys
+dot, d = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+blocks = [s for s in d["steps"] if "block" in s]
+best = min(range(len(blocks)), key=lambda i: (blocks[i]["passes"] / len(blocks[i]["accepted"]["ids"]), i))
+bad = []
+if best == 0: bad.append("the example has no block faster than the first")
+for want in (0, best):
+    if not re.search(r"^  block%d \[label=" % blocks[want]["block"], dot, re.M): bad.append("block %d not drawn" % want)
+for i, b in enumerate(blocks):
+    cell = re.search(r'<TD ID="p%d"[^>]*><FONT[^>]*>(\d+)</FONT>' % i, dot)
+    if not cell or int(cell.group(1)) != b["passes"]: bad.append("block %d: passes %s" % (i, cell and cell.group(1)))
+tokens, passes = sum(len(b["accepted"]["ids"]) for b in blocks), sum(b["passes"] for b in blocks)
+if "%d tokens in %d forward passes" % (tokens, passes) not in dot: bad.append("totals")
+print("; ".join(bad) if bad else "block %d (%d pass for %d tokens) beside block 0; %d tokens in %d passes" % (
+    best, blocks[best]["passes"], len(blocks[best]["accepted"]["ids"]), tokens, passes))
+sys.exit(1 if bad else 0)
+EOF
+) && ok "jacobi slide: $msg" || bad "jacobi slide: $msg"
+
+# Jacobi runs with more blocks than one row of the strip (44), and more than it draws (132: the rest named).
+fits() {   # DOT NAME: drawn at 1:1 within the slide
+    set -- $(bbox "$1") "$2"
+    $PY -c "import sys; sys.exit(0 if $1 <= 1440 and $2 <= 810 else 1)" && ok "$3 at 1:1 ($1 x $2 pt)" || bad "$3: $1 x $2 pt"
+}
+if "$ARGEN" generate --model data/tiny --prompt "Once upon a time" --strategy jacobi --block 2 --max-new-tokens 240 \
+        --trace "$T/jac44.json" >/dev/null 2>"$T/err"; then
+    "$ARGEN" render "$T/jac44.json" --slide --out "$T/jac44" >/dev/null 2>"$T/err" && fits "$T/jac44/jacobi.dot" "jacobi slide of $(grep -o 'ID="p[0-9]*"' "$T/jac44/jacobi.dot" | wc -l) blocks" \
+        || bad "jacobi slide of 44 blocks: $(cat "$T/err")"
+    $PY -c 'import json, sys, copy
+d = json.load(open(sys.argv[1])); blocks = [s for s in d["steps"] if "block" in s]
+d["steps"] = [dict(copy.deepcopy(b), block=i) for i, b in enumerate(blocks * 3)]
+json.dump(d, open(sys.argv[2], "w"))' "$T/jac44.json" "$T/jac132.json"
+    "$ARGEN" render "$T/jac132.json" --slide --out "$T/jac132" >/dev/null 2>"$T/err" && fits "$T/jac132/jacobi.dot" "jacobi slide of 132 blocks" \
+        || bad "jacobi slide of 132 blocks: $(cat "$T/err")"
+    grep -q 'blocks 96 to 131 not drawn' "$T/jac132/jacobi.dot" && [ "$(grep -o 'ID="p[0-9]*"' "$T/jac132/jacobi.dot" | wc -l)" = 96 ] \
+        && ok "jacobi slide of 132 blocks: 96 in the strip, the rest named" || bad "jacobi slide of 132 blocks: the strip"
+else
+    bad "jacobi run: $(cat "$T/err")"
+fi
+
+# Token texts of punctuation and control bytes (tests/make_hostile_traces.py): the wrapped slides still fit.
+$PY tests/make_hostile_traces.py "$T/h" >/dev/null
+for name in punct-beam-summary:tree punct-compare:compare punct-score:score punct-jacobi:jacobi; do
+    kind=${name#*:}; name=${name%:*}
+    if "$ARGEN" render "$T/h/$name.json" --slide --kind "$kind" --out "$T/h/$name" >/dev/null 2>"$T/err"; then
+        fits "$T/h/$name/$kind.dot" "$name slide"
+    else
+        bad "$name slide: $(cat "$T/err")"
+    fi
+done
+
+# A score text too long for one slide: the rows that fit, every position in them, and the rest named.
+S="Once upon a time there was a little cat named Tom. Tom lived in a castle near the river. One day, Tom went to the moon."
+if "$ARGEN" score --model data/tiny --text "$S $S $S $S" --trace "$T/score4.json" >/dev/null 2>"$T/err" &&
+        "$ARGEN" render "$T/score4.json" --slide --out "$T/score4" >/dev/null 2>"$T/err"; then
+    fits "$T/score4/score.dot" "score slide of 4 x 34 tokens"
+    msg=$($PY - "$T/score4/score.dot" "$T/score4.json" <<'EOF'
+import json, re, sys
+dot, d = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+n = len(d["tokens"])
+m = re.search(r"positions (\d+) to (\d+) do not fit", dot)
+if not m or m.group(2) != str(n - 1): sys.exit("no note of the positions left out (%d tokens)" % n)
+shown = int(m.group(1))
+cells = sorted(int(x) for x in re.findall(r'<TD ID="s(\d+)"', dot))
+if cells != list(range(shown)): sys.exit("cells %s.., expected positions 0..%d" % (cells[:3], shown - 1))
+print("positions 0 to %d drawn, %d to %d named" % (shown - 1, shown, n - 1))
+EOF
+) && ok "long score slide: $msg" || bad "long score slide: $msg"
+else
+    bad "long score slide: $(cat "$T/err")"
+fi
 
 # Every figure docs/diagrams.md shows is one the build redraws: docs/img/slides/ from
 # `make diagrams`, the others copied by traces/examples/make-examples.sh.

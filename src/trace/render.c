@@ -48,14 +48,18 @@ static const DiagramKind kinds[] = {
      has_sampling_steps, name_attention, write_attention_diagram, write_matrix_slide, 1},
     {"heatmap", "attention of every layer x head for the last query, as a heatmap with its colour bar", 10,
      has_sampling_steps, name_heatmap, write_heatmap_diagram, write_heatmap_slide, 1},
-    {"tree", "the generation tree: prompt as root, alternatives per step, the path taken in bold (beams too)", 4,
+    {"tree", "the generation tree: prompt as root, alternatives per step, the path taken in bold (beams too;\n"
+     "             slide: the final beams' paths, the other candidates counted where they branch off)", 4,
      has_tree, name_tree, write_tree_diagram, NULL, 0},
-    {"compare", "argen compare's strategies as parallel chains, aligned by text, divergence marked", 10,
-     is_compare, name_compare, write_compare_diagram, NULL, 0},
-    {"score", "a score trace: the text coloured by surprisal, p / rank / entropy per token, loss and perplexity", 10,
-     is_score, name_score, write_score_diagram, NULL, 0},
-    {"jacobi", "a Jacobi trace: per block, the guess after every pass; fixed, correct and changed cells", 10,
-     has_jacobi, name_jacobi, write_jacobi_diagram, NULL, 0},
+    {"compare", "argen compare's strategies as parallel chains, aligned by text, divergence marked\n"
+     "             (slide: wrapped into rows of the slide)", 10,
+     is_compare, name_compare, write_compare_diagram, write_compare_slide, 0},
+    {"score", "a score trace: the text coloured by surprisal, p / rank / entropy per token, loss and perplexity\n"
+     "             (slide: one percentage a token, rank and the model's choice where it was not first)", 10,
+     is_score, name_score, write_score_diagram, write_score_slide, 0},
+    {"jacobi", "a Jacobi trace: per block, the guess after every pass; fixed, correct and changed cells\n"
+     "             (slide: the first block and the one that gained most, every block's passes)", 10,
+     has_jacobi, name_jacobi, write_jacobi_diagram, write_jacobi_slide, 0},
 };
 
 const DiagramKind *diagram_kinds(size_t *n) {

@@ -79,6 +79,9 @@ void write_explain_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o); 
 void write_probs_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o);      /* probs: the short table */
 void write_matrix_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o);     /* attention: query x key */
 void write_heatmap_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o);    /* heatmap with colour bar */
+void write_compare_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o);    /* render_tree.c: chains in rows */
+void write_score_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o);      /* render_variants.c */
+void write_jacobi_slide(FILE *f, const TraceDoc *doc, const RenderOptions *o);     /* render_variants.c */
 
 /* The weight row [*n_key] of query position q at layer/head, from the latest
  * step <= upto that recorded it (attention is causal, so a row never changes
@@ -127,6 +130,12 @@ void fmt_percent(char *out, size_t n, double p);
 
 /* The smallest text size of a layout: 18 pt on a slide, 12 in the detail. */
 int small_font(const RenderOptions *o);
+
+/* The characters a label's text shows: tags count nothing, an entity or a
+ * UTF-8 sequence one; and a width estimate in points at font_pt, on the wide
+ * side, which the slide layouts use to decide how many cells fit a row. */
+size_t html_visible_chars(const char *s);
+int text_points(const char *html, int font_pt);
 
 /* The Okabe-Ito palette (colour-blind safe) and a viridis ramp. */
 #define COLOR_ORANGE "#E69F00"

@@ -100,6 +100,31 @@ void fmt_percent(char *out, size_t n, double p) {
 
 int small_font(const RenderOptions *o) { return o && o->slide ? 18 : 12; }
 
+size_t html_visible_chars(const char *s) {
+    size_t n = 0;
+    while (*s) {
+        if (*s == '<') {   /* a tag shows nothing */
+            while (*s && *s != '>') s++;
+            if (*s) s++;
+            continue;
+        }
+        if (*s == '&') {   /* an entity is one character */
+            const char *e = s + 1;
+            while (*e && *e != ';' && *e != '&' && *e != '<' && *e != ' ') e++;
+            s = *e == ';' ? e + 1 : s + 1;
+        } else {
+            unsigned char c = (unsigned char)*s++;
+            if (c >= 0xC0) while ((*s & 0xC0) == 0x80) s++;   /* one UTF-8 sequence, one character */
+        }
+        n++;
+    }
+    return n;
+}
+
+/* DejaVu Sans averages a little under 0.6 em a character over lowercase
+ * text; 0.6 leaves room for some wide letters (m, w, capitals). */
+int text_points(const char *html, int font_pt) { return (int)(html_visible_chars(html) * font_pt * 0.6 + 0.5); }
+
 /* viridis at 0, 0.1, ..., 1 (matplotlib's table, rounded to 8 bits). */
 static const unsigned char viridis_stops[11][3] = {
     {0x44, 0x01, 0x54}, {0x48, 0x24, 0x75}, {0x41, 0x44, 0x87}, {0x35, 0x5F, 0x8D}, {0x2A, 0x78, 0x8E}, {0x21, 0x91, 0x8C},
