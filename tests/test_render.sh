@@ -16,8 +16,9 @@ bad() { echo "FAIL $1"; fail=1; }
 
 command -v dot >/dev/null 2>&1 || { bad "Graphviz dot is not installed (make test installs it)"; exit 1; }
 
-tok=""
-[ -f data/gpt2/vocab.json ] && tok="--tokenizer data/gpt2"
+# the GPT-2 tokenizer (gitignored), fetched as test_tokenizer.sh does
+[ -f data/gpt2/vocab.json ] && [ -f data/gpt2/merges.txt ] || make -s gpt2-tokenizer >/dev/null || { echo "FAIL cannot fetch data/gpt2 (make gpt2-tokenizer)"; exit 1; }
+tok="--tokenizer data/gpt2"
 # shellcheck disable=SC2086
 "$ARGEN" init --out "$T/small" --layers 2 --heads 2 --embd 16 --positions 32 --seed 5 $tok >/dev/null 2>&1 || { bad "argen init small"; exit 1; }
 # shellcheck disable=SC2086

@@ -12,6 +12,8 @@ fail=0
 ok() { echo "ok   $1"; }
 bad() { echo "FAIL $1"; fail=1; }
 
+# the GPT-2 tokenizer (gitignored), fetched as test_tokenizer.sh does
+[ -f data/gpt2/vocab.json ] && [ -f data/gpt2/merges.txt ] || make -s gpt2-tokenizer >/dev/null || { echo "FAIL cannot fetch data/gpt2 (make gpt2-tokenizer)"; exit 1; }
 "$ARGEN" init --out "$T/m" --layers 2 --heads 2 --embd 16 --positions 32 --seed 5 --tokenizer data/gpt2 >/dev/null 2>&1 ||
     "$ARGEN" init --out "$T/m" --layers 2 --heads 2 --embd 16 --positions 32 --seed 5 >/dev/null 2>&1 || { bad "argen init"; exit 1; }
 M="$T/m"
