@@ -37,14 +37,15 @@ int cmd_info(int argc, char **argv) {
     printf("bos_token_id %d\neos_token_id %d\n", c->bos_token_id, c->eos_token_id);
     printf("unembedding  %s\n", m.tied ? "tied to wte" : "separate lm_head.weight");
     printf("parameters   %zu (%.1f M)\n", m.n_floats, (double)m.n_floats / 1e6);
-    printf("weights      %.1f MB as float32, %s\n", (double)m.n_floats * 4 / MB,
-           m.owned ? "converted into memory" : "used in place from the mapped file");
+    int matrices_owned = m.w.wte.dtype == WEIGHTS_F32 ? m.owned != NULL : m.owned_half != NULL;
+    printf("weights      %.1f MB in memory: matrices %s (%s), vectors f32\n", (double)m.weight_bytes / MB,
+           weight_dtype_name(m.w.wte.dtype), matrices_owned ? "converted at load" : "used in place from the mapped file");
     printf("KV cache     %.1f MB for %d positions (2 x n_layer x n_positions x n_embd floats)\n", kv / MB, c->n_positions);
     if (tensors)
         for (int i = 0; i < m.n_params; i++) {
             const Param *p = &m.params[i];
-            if (p->ndim == 2) printf("  %-28s [%zu, %zu]\n", p->name, p->shape[0], p->shape[1]);
-            else printf("  %-28s [%zu]\n", p->name, p->shape[0]);
+            if (p->ndim == 2) printf("  %-28s [%zu, %zu] %s\n", p->name, p->shape[0], p->shape[1], weight_dtype_name(p->dtype));
+            else printf("  %-28s [%zu] %s\n", p->name, p->shape[0], weight_dtype_name(p->dtype));
         }
     gpt2_free(&m);
     return 0;

@@ -19,12 +19,12 @@
 #include <omp.h>
 #endif
 
-void embed(float *out, const int *tokens, const float *wte, const float *wpe, int T, int pos, int C) {
+void embed(float *out, const int *tokens, Matrix wte, const float *wpe, int T, int pos, int C) {
     for (int t = 0; t < T; t++) {
-        const float *tok = wte + (size_t)tokens[t] * C;
+        size_t tok = (size_t)tokens[t] * C;   /* row tokens[t] of wte */
         const float *at = wpe + (size_t)(pos + t) * C;
         float *o = out + (size_t)t * C;
-        for (int i = 0; i < C; i++) o[i] = tok[i] + at[i];
+        for (int i = 0; i < C; i++) o[i] = matrix_element(wte, tok + i) + at[i];
     }
 }
 
@@ -281,6 +281,326 @@ void matmul_transposed_on(KernelPath path, float *out, const float *x, const flo
 
 void matmul_transposed(float *out, const float *x, const float *w, int T, int C, int V) {
     matmul_transposed_on(kernel_path(), out, x, w, T, C, V);
+}
+
+/* ======================================================================== */
+/* Weights in half precision: widen a block, then the same loops             */
+
+/* A half kernel widens a small block of weights (a few rows of 64 columns, or
+ * 16 columns of a prefill tile) into an F32 buffer that stays in the L1
+ * cache, then adds the terms exactly as the F32 loops above do.  Widening is
+ * exact, so every sum sees the same terms in the same order: the bits of the
+ * F32 kernel on the converted matrix.  What changes is what streams from
+ * memory: two bytes per weight instead of four. */
+
+Matrix matrix_f32(float *w) {
+    Matrix m = {WEIGHTS_F32, w, NULL};
+    return m;
+}
+
+Matrix matrix_half(const uint16_t *w, WeightDType dtype) {
+    Matrix m = {dtype, NULL, w};
+    return m;
+}
+
+const char *weight_dtype_name(WeightDType dtype) {
+    return dtype == WEIGHTS_F16 ? "f16" : dtype == WEIGHTS_BF16 ? "bf16" : "f32";
+}
+
+KERNEL_INLINE float f16_widen(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ffu, bits;
+    float mag;
+    if (exp == 0) {
+        mag = (float)mant * 0x1p-24f;                  /* zero and subnormals: mant * 2^-24, exact in F32 */
+    } else {
+        bits = exp == 31 ? 0x7f800000u | mant << 13     /* inf and NaN */
+                         : (exp + 127 - 15) << 23 | mant << 13;  /* normal: rebias the exponent */
+        memcpy(&mag, &bits, 4);
+    }
+    memcpy(&bits, &mag, 4);
+    bits |= sign;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+KERNEL_INLINE float bf16_widen(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+float f16_to_f32(uint16_t h) { return f16_widen(h); }
+float bf16_to_f32(uint16_t h) { return bf16_widen(h); }
+
+float matrix_element(Matrix w, size_t k) {
+    switch (w.dtype) {
+    case WEIGHTS_F16: return f16_widen(w.half[k]);
+    case WEIGHTS_BF16: return bf16_widen(w.half[k]);
+    default: return w.f32[k];
+    }
+}
+
+/* The plain references: matmul_reference and dot with widen(w). */
+void matmul_weights_reference(float *out, const float *x, Matrix w, const float *bias, int T, int in, int out_dim) {
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < out_dim; o++) {
+            float sum = bias ? bias[o] : 0.0f;
+            for (int i = 0; i < in; i++) sum += x[(size_t)t * in + i] * matrix_element(w, (size_t)i * out_dim + o);
+            out[(size_t)t * out_dim + o] = sum;
+        }
+}
+
+void matmul_transposed_weights_reference(float *out, const float *x, Matrix w, int T, int C, int V) {
+    for (int t = 0; t < T; t++)
+        for (int v = 0; v < V; v++) {
+            float lane[16] = {0};   /* lane k sums the terms i = k mod 16, in order */
+            for (int i = 0; i < C; i++) lane[i % 16] += x[(size_t)t * C + i] * matrix_element(w, (size_t)v * C + i);
+            for (int width = 8; width > 0; width /= 2)
+                for (int k = 0; k < width; k++) lane[k] += lane[k + width];
+            out[(size_t)t * V + v] = lane[0];
+        }
+}
+
+#define WIDEN_COLS 64   /* decode and dot: columns widened per row and pass (8 rows: a 2 KB buffer) */
+#define WIDEN_ROWS 64   /* prefill, AVX2: rows of a tile's 16 columns widened per pass (4 KB) */
+
+/* dst[0..n) = widen(src[0..n)). */
+typedef void (*WidenFn)(float *restrict dst, const uint16_t *restrict src, int n);
+
+static void widen_f16_portable(float *restrict dst, const uint16_t *restrict src, int n) {
+    for (int k = 0; k < n; k++) dst[k] = f16_widen(src[k]);
+}
+static void widen_bf16_portable(float *restrict dst, const uint16_t *restrict src, int n) {
+    for (int k = 0; k < n; k++) dst[k] = bf16_widen(src[k]);
+}
+
+/* Decode: rows i..i+7 of columns c..c+63 widened, then matvec_strip_body on them. */
+KERNEL_INLINE void matvec_strip_half_body(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                          int in, int out_dim, int o0, int o1, WidenFn widen) {
+    float buf[ROWS * WIDEN_COLS];
+    for (int i = 0; i < in; i += ROWS) {
+        int rows = in - i < ROWS ? in - i : ROWS;
+        for (int c = o0; c < o1; c += WIDEN_COLS) {
+            int n = o1 - c < WIDEN_COLS ? o1 - c : WIDEN_COLS;
+            for (int r = 0; r < rows; r++) widen(buf + r * n, w + (size_t)(i + r) * out_dim + c, n);
+            matvec_strip_body(y + c, x + i, buf, rows, n, 0, n);   /* buf is rows x n, laid out [rows, n] */
+        }
+    }
+}
+
+/* Prefill, portable: matmul_tile_portable with row i's TILE_O weights widened first. */
+KERNEL_INLINE void matmul_tile_half_body(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                         int in, int out_dim, int t0, int o0, WidenFn widen) {
+    float acc[TILE_T][TILE_O], wi[TILE_O];
+    for (int t = 0; t < TILE_T; t++)
+        for (int o = 0; o < TILE_O; o++) acc[t][o] = out[(size_t)(t0 + t) * out_dim + o0 + o];
+    for (int i = 0; i < in; i++) {
+        widen(wi, w + (size_t)i * out_dim + o0, TILE_O);
+        for (int t = 0; t < TILE_T; t++) {
+            float xv = x[(size_t)(t0 + t) * in + i];
+            for (int o = 0; o < TILE_O; o++) acc[t][o] += xv * wi[o];
+        }
+    }
+    for (int t = 0; t < TILE_T; t++)
+        for (int o = 0; o < TILE_O; o++) out[(size_t)(t0 + t) * out_dim + o0 + o] = acc[t][o];
+}
+
+/* The unembedding: dot_body over b widened 64 at a time (64 is a multiple of
+ * 16, so term i still lands in lane i mod 16). */
+KERNEL_INLINE float dot_half_body(const float *restrict a, const uint16_t *restrict b, int n, WidenFn widen) {
+    float part[16] = {0}, bw[WIDEN_COLS];
+    for (int i0 = 0; i0 < n; i0 += WIDEN_COLS) {
+        int m = n - i0 < WIDEN_COLS ? n - i0 : WIDEN_COLS;
+        const float *ai = a + i0;
+        widen(bw, b + i0, m);
+        int i = 0;
+        for (; i + 16 <= m; i += 16)
+            for (int k = 0; k < 16; k++) part[k] += ai[i + k] * bw[i + k];
+        for (; i < m; i++) part[i & 15] += ai[i] * bw[i];
+    }
+    for (int width = 8; width > 0; width /= 2)
+        for (int k = 0; k < width; k++) part[k] += part[k + width];
+    return part[0];
+}
+
+/* The bodies compiled for each path and dtype. */
+static void matvec_strip_f16_portable(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                      int in, int out_dim, int o0, int o1) {
+    matvec_strip_half_body(y, x, w, in, out_dim, o0, o1, widen_f16_portable);
+}
+static void matvec_strip_bf16_portable(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                       int in, int out_dim, int o0, int o1) {
+    matvec_strip_half_body(y, x, w, in, out_dim, o0, o1, widen_bf16_portable);
+}
+static void matmul_tile_f16_portable(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                     int in, int out_dim, int t0, int o0) {
+    matmul_tile_half_body(out, x, w, in, out_dim, t0, o0, widen_f16_portable);
+}
+static void matmul_tile_bf16_portable(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                      int in, int out_dim, int t0, int o0) {
+    matmul_tile_half_body(out, x, w, in, out_dim, t0, o0, widen_bf16_portable);
+}
+static float dot_f16_portable(const float *restrict a, const uint16_t *restrict b, int n) {
+    return dot_half_body(a, b, n, widen_f16_portable);
+}
+static float dot_bf16_portable(const float *restrict a, const uint16_t *restrict b, int n) {
+    return dot_half_body(a, b, n, widen_bf16_portable);
+}
+#ifdef HAVE_AVX2_PATH
+/* F16 with the CPU's own conversion (F16C: 8 halves to 8 floats, exact). */
+__attribute__((target("avx2,f16c")))
+static void widen_f16_f16c(float *restrict dst, const uint16_t *restrict src, int n) {
+    int k = 0;
+    for (; k + 8 <= n; k += 8) _mm256_storeu_ps(dst + k, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + k))));
+    for (; k < n; k++) dst[k] = f16_widen(src[k]);
+}
+__attribute__((target("avx2")))
+static void widen_bf16_avx2(float *restrict dst, const uint16_t *restrict src, int n) {
+    for (int k = 0; k < n; k++) dst[k] = bf16_widen(src[k]);
+}
+/* matmul_tile_avx2 with the tile's 16 columns of WIDEN_ROWS rows widened per pass. */
+__attribute__((target("avx2")))
+static void matmul_tile_half_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                  int in, int out_dim, int t0, int o0, WidenFn widen) {
+    float wbuf[WIDEN_ROWS * TILE_O_AVX2];
+    float *o = out + (size_t)t0 * out_dim + o0;
+    const float *xt = x + (size_t)t0 * in;
+    __m256 a00 = _mm256_loadu_ps(o + 0 * (size_t)out_dim), a01 = _mm256_loadu_ps(o + 0 * (size_t)out_dim + 8);
+    __m256 a10 = _mm256_loadu_ps(o + 1 * (size_t)out_dim), a11 = _mm256_loadu_ps(o + 1 * (size_t)out_dim + 8);
+    __m256 a20 = _mm256_loadu_ps(o + 2 * (size_t)out_dim), a21 = _mm256_loadu_ps(o + 2 * (size_t)out_dim + 8);
+    __m256 a30 = _mm256_loadu_ps(o + 3 * (size_t)out_dim), a31 = _mm256_loadu_ps(o + 3 * (size_t)out_dim + 8);
+    __m256 a40 = _mm256_loadu_ps(o + 4 * (size_t)out_dim), a41 = _mm256_loadu_ps(o + 4 * (size_t)out_dim + 8);
+    __m256 a50 = _mm256_loadu_ps(o + 5 * (size_t)out_dim), a51 = _mm256_loadu_ps(o + 5 * (size_t)out_dim + 8);
+    for (int i0 = 0; i0 < in; i0 += WIDEN_ROWS) {
+        int rows = in - i0 < WIDEN_ROWS ? in - i0 : WIDEN_ROWS;
+        for (int r = 0; r < rows; r++)
+            widen(wbuf + r * TILE_O_AVX2, w + (size_t)(i0 + r) * out_dim + o0, TILE_O_AVX2);
+        for (int r = 0; r < rows; r++) {      /* row i's term of all 96 sums, i in order */
+            size_t i = (size_t)(i0 + r);
+            __m256 w0 = _mm256_loadu_ps(wbuf + r * TILE_O_AVX2), w1 = _mm256_loadu_ps(wbuf + r * TILE_O_AVX2 + 8), xv;
+            xv = _mm256_set1_ps(xt[0 * (size_t)in + i]);
+            a00 = _mm256_add_ps(a00, _mm256_mul_ps(xv, w0)); a01 = _mm256_add_ps(a01, _mm256_mul_ps(xv, w1));
+            xv = _mm256_set1_ps(xt[1 * (size_t)in + i]);
+            a10 = _mm256_add_ps(a10, _mm256_mul_ps(xv, w0)); a11 = _mm256_add_ps(a11, _mm256_mul_ps(xv, w1));
+            xv = _mm256_set1_ps(xt[2 * (size_t)in + i]);
+            a20 = _mm256_add_ps(a20, _mm256_mul_ps(xv, w0)); a21 = _mm256_add_ps(a21, _mm256_mul_ps(xv, w1));
+            xv = _mm256_set1_ps(xt[3 * (size_t)in + i]);
+            a30 = _mm256_add_ps(a30, _mm256_mul_ps(xv, w0)); a31 = _mm256_add_ps(a31, _mm256_mul_ps(xv, w1));
+            xv = _mm256_set1_ps(xt[4 * (size_t)in + i]);
+            a40 = _mm256_add_ps(a40, _mm256_mul_ps(xv, w0)); a41 = _mm256_add_ps(a41, _mm256_mul_ps(xv, w1));
+            xv = _mm256_set1_ps(xt[5 * (size_t)in + i]);
+            a50 = _mm256_add_ps(a50, _mm256_mul_ps(xv, w0)); a51 = _mm256_add_ps(a51, _mm256_mul_ps(xv, w1));
+        }
+    }
+    _mm256_storeu_ps(o + 0 * (size_t)out_dim, a00); _mm256_storeu_ps(o + 0 * (size_t)out_dim + 8, a01);
+    _mm256_storeu_ps(o + 1 * (size_t)out_dim, a10); _mm256_storeu_ps(o + 1 * (size_t)out_dim + 8, a11);
+    _mm256_storeu_ps(o + 2 * (size_t)out_dim, a20); _mm256_storeu_ps(o + 2 * (size_t)out_dim + 8, a21);
+    _mm256_storeu_ps(o + 3 * (size_t)out_dim, a30); _mm256_storeu_ps(o + 3 * (size_t)out_dim + 8, a31);
+    _mm256_storeu_ps(o + 4 * (size_t)out_dim, a40); _mm256_storeu_ps(o + 4 * (size_t)out_dim + 8, a41);
+    _mm256_storeu_ps(o + 5 * (size_t)out_dim, a50); _mm256_storeu_ps(o + 5 * (size_t)out_dim + 8, a51);
+}
+__attribute__((target("avx2")))
+static void matvec_strip_f16_avx2(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                  int in, int out_dim, int o0, int o1) {
+    matvec_strip_half_body(y, x, w, in, out_dim, o0, o1, widen_f16_f16c);
+}
+__attribute__((target("avx2")))
+static void matvec_strip_bf16_avx2(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                   int in, int out_dim, int o0, int o1) {
+    matvec_strip_half_body(y, x, w, in, out_dim, o0, o1, widen_bf16_avx2);
+}
+__attribute__((target("avx2")))
+static void matmul_tile_f16_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                 int in, int out_dim, int t0, int o0) {
+    matmul_tile_half_avx2(out, x, w, in, out_dim, t0, o0, widen_f16_f16c);
+}
+__attribute__((target("avx2")))
+static void matmul_tile_bf16_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                  int in, int out_dim, int t0, int o0) {
+    matmul_tile_half_avx2(out, x, w, in, out_dim, t0, o0, widen_bf16_avx2);
+}
+__attribute__((target("avx2")))
+static float dot_f16_avx2(const float *restrict a, const uint16_t *restrict b, int n) {
+    return dot_half_body(a, b, n, widen_f16_f16c);
+}
+__attribute__((target("avx2")))
+static float dot_bf16_avx2(const float *restrict a, const uint16_t *restrict b, int n) {
+    return dot_half_body(a, b, n, widen_bf16_avx2);
+}
+#endif
+
+/* One path's three loops for one half dtype. */
+typedef struct {
+    void (*matvec_strip)(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                         int in, int out_dim, int o0, int o1);
+    void (*matmul_tile)(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                        int in, int out_dim, int t0, int o0);
+    float (*dot)(const float *restrict a, const uint16_t *restrict b, int n);
+    int tile_t, tile_o;
+} HalfLoops;
+
+static HalfLoops half_loops(KernelPath path, WeightDType dtype) {
+#ifdef HAVE_AVX2_PATH
+    if (path == KERNEL_AVX2 && __builtin_cpu_supports("avx2")) {
+        if (dtype == WEIGHTS_BF16)
+            return (HalfLoops){matvec_strip_bf16_avx2, matmul_tile_bf16_avx2, dot_bf16_avx2, TILE_T_AVX2, TILE_O_AVX2};
+        if (__builtin_cpu_supports("f16c"))   /* an AVX2 CPU without F16C takes the portable F16 loops */
+            return (HalfLoops){matvec_strip_f16_avx2, matmul_tile_f16_avx2, dot_f16_avx2, TILE_T_AVX2, TILE_O_AVX2};
+    }
+#endif
+    (void)path;
+    if (dtype == WEIGHTS_BF16)
+        return (HalfLoops){matvec_strip_bf16_portable, matmul_tile_bf16_portable, dot_bf16_portable, TILE_T, TILE_O};
+    return (HalfLoops){matvec_strip_f16_portable, matmul_tile_f16_portable, dot_f16_portable, TILE_T, TILE_O};
+}
+
+/* matmul_on's loops over tiles and strips, on half weights. */
+static void matmul_half_on(KernelPath path, float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                           WeightDType dtype, const float *restrict bias, int T, int in, int out_dim) {
+    HalfLoops k = half_loops(path, dtype);
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < out_dim; o++) out[(size_t)t * out_dim + o] = bias ? bias[o] : 0.0f;
+    int t_tiled = T - T % k.tile_t, o_tiled = out_dim - out_dim % k.tile_o;
+#pragma omp parallel for schedule(static)
+    for (int o0 = 0; o0 < o_tiled; o0 += k.tile_o)
+        for (int t0 = 0; t0 < t_tiled; t0 += k.tile_t) k.matmul_tile(out, x, w, in, out_dim, t0, o0);
+    for (int t = 0; t < t_tiled && o_tiled < out_dim; t++)
+        k.matvec_strip(out + (size_t)t * out_dim, x + (size_t)t * in, w, in, out_dim, o_tiled, out_dim);
+    int width = strip_width(out_dim);
+    for (int t = t_tiled; t < T; t++) {
+        float *y = out + (size_t)t * out_dim;
+        const float *xt = x + (size_t)t * in;
+#pragma omp parallel for schedule(static)
+        for (int o0 = 0; o0 < out_dim; o0 += width)
+            k.matvec_strip(y, xt, w, in, out_dim, o0, o0 + width < out_dim ? o0 + width : out_dim);
+    }
+}
+
+void matmul_weights_on(KernelPath path, float *out, const float *x, Matrix w, const float *bias,
+                       int T, int in, int out_dim) {
+    if (w.dtype == WEIGHTS_F32) matmul_on(path, out, x, w.f32, bias, T, in, out_dim);
+    else matmul_half_on(path, out, x, w.half, w.dtype, bias, T, in, out_dim);
+}
+
+void matmul_weights(float *out, const float *x, Matrix w, const float *bias, int T, int in, int out_dim) {
+    matmul_weights_on(kernel_path(), out, x, w, bias, T, in, out_dim);
+}
+
+void matmul_transposed_weights_on(KernelPath path, float *out, const float *x, Matrix w, int T, int C, int V) {
+    if (w.dtype == WEIGHTS_F32) { matmul_transposed_on(path, out, x, w.f32, T, C, V); return; }
+    HalfLoops k = half_loops(path, w.dtype);
+    for (int t = 0; t < T; t++) {
+        const float *xt = x + (size_t)t * C;
+        float *y = out + (size_t)t * V;
+#pragma omp parallel for schedule(static)
+        for (int v = 0; v < V; v++) y[v] = k.dot(xt, w.half + (size_t)v * C, C);
+    }
+}
+
+void matmul_transposed_weights(float *out, const float *x, Matrix w, int T, int C, int V) {
+    matmul_transposed_weights_on(kernel_path(), out, x, w, T, C, V);
 }
 
 void gelu(float *out, const float *x, size_t n) {
