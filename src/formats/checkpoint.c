@@ -482,23 +482,31 @@ static int save_config(const GPT2Config *c, int tied, const char *path, Error *e
 }
 
 int gpt2_save(const GPT2 *m, const char *dir, SaveDType dtype, Error *err) {
-    for (int i = 0; i < m->n_params; i++)
-        if (m->params[i].dtype != WEIGHTS_F32)
-            return error_set(err, "%s: tensor '%s' is held in %s: saving needs F32 weights in memory (load them as f32)",
-                             dir, m->params[i].name, weight_dtype_name(m->params[i].dtype));
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return error_set(err, "%s: cannot create folder: %s", dir, strerror(errno));
     char path[4096];
     StWrite *ts = calloc((size_t)m->n_params, sizeof *ts);
-    if (!ts) return error_set(err, "out of memory");
+    float **widened = calloc((size_t)m->n_params, sizeof *widened);   /* the half tensors as F32 */
+    if (!ts || !widened) { free(ts); free(widened); return error_set(err, "out of memory"); }
+    int rc = 0;
     for (int i = 0; i < m->n_params; i++) {
         const Param *p = &m->params[i];
-        ts[i] = (StWrite){p->name, p->data, p->ndim, {p->shape[0], p->shape[1]}, p->numel};
+        const float *data = p->data;
+        if (p->dtype != WEIGHTS_F32) {
+            if (!(widened[i] = malloc(p->numel * sizeof(float)))) { rc = error_set(err, "out of memory"); goto done; }
+            Matrix w = matrix_half(p->half, p->dtype);
+            for (size_t k = 0; k < p->numel; k++) widened[i][k] = matrix_element(w, k);
+            data = widened[i];
+        }
+        ts[i] = (StWrite){p->name, data, p->ndim, {p->shape[0], p->shape[1]}, p->numel};
     }
     StDType dt = dtype == SAVE_F16 ? ST_F16 : dtype == SAVE_BF16 ? ST_BF16 : ST_F32;
-    int rc = path_join(path, sizeof path, dir, "model.safetensors", err) ||
-             safetensors_write(path, ts, (size_t)m->n_params, dt, err) ||
-             path_join(path, sizeof path, dir, "config.json", err) ||
-             save_config(&m->config, m->tied, path, err);
+    rc = path_join(path, sizeof path, dir, "model.safetensors", err) ||
+         safetensors_write(path, ts, (size_t)m->n_params, dt, err) ||
+         path_join(path, sizeof path, dir, "config.json", err) ||
+         save_config(&m->config, m->tied, path, err);
+done:
+    for (int i = 0; i < m->n_params; i++) free(widened[i]);
+    free(widened);
     free(ts);
     return rc ? -1 : 0;
 }
