@@ -10,24 +10,30 @@
 #include "formats/checkpoint.h"
 
 static const char *usage =
-    "usage: argen info --model DIR [--tensors]\n"
+    "usage: argen info --model DIR [--tensors] [--weights f32|f16|bf16]\n"
     "Prints the config, the parameter count, the memory the weights take\n"
     "(mapped from the file, or converted) and the KV cache for a full context.\n"
-    "--tensors lists every tensor with its shape.\n";
+    "--tensors lists every tensor with its shape and the type it is held in.\n"
+    CLI_WEIGHTS_HELP;
 
 int cmd_info(int argc, char **argv) {
     const char *cmd = "info", *dir = NULL;
     int tensors = 0;
+    LoadWeights weights = LOAD_AS_STORED;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) { fputs(usage, stdout); return 0; }
         if (strcmp(argv[i], "--tensors") == 0) tensors = 1;
         else if (strcmp(argv[i], "--model") == 0) { if (!(dir = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
+        else if (strcmp(argv[i], "--weights") == 0) {
+            const char *v = cli_value(cmd, argc, argv, &i);
+            if (!v || cli_weights(cmd, v, &weights)) return EXIT_USAGE;
+        }
         else return cli_unknown(cmd, argv[i]);
     }
     if (!dir) { fprintf(stderr, "argen info: --model: expected a model folder (see argen info --help)\n"); return EXIT_USAGE; }
     GPT2 m;
     Error err;
-    if (gpt2_load(&m, dir, 0, &err)) { fprintf(stderr, "argen info: %s\n", err.msg); return EXIT_FAIL; }
+    if (gpt2_load_weights(&m, dir, weights, &err)) { fprintf(stderr, "argen info: %s\n", err.msg); return EXIT_FAIL; }
     const GPT2Config *c = &m.config;
     double MB = 1024.0 * 1024.0;
     size_t kv = 2 * (size_t)c->n_layer * c->n_positions * c->n_embd * sizeof(float);
