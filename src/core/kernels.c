@@ -286,12 +286,13 @@ void matmul_transposed(float *out, const float *x, const float *w, int T, int C,
 /* ======================================================================== */
 /* Weights in half precision: widen a block, then the same loops             */
 
-/* A half kernel widens a small block of weights (a few rows of 64 columns, or
- * 16 columns of a prefill tile) into an F32 buffer that stays in the L1
- * cache, then adds the terms exactly as the F32 loops above do.  Widening is
- * exact, so every sum sees the same terms in the same order: the bits of the
- * F32 kernel on the converted matrix.  What changes is what streams from
- * memory: two bytes per weight instead of four. */
+/* A half kernel reads each weight as 16 bits and widens it to F32 before
+ * its multiply.  Widening is exact, so every sum sees the same terms in the
+ * same order as in the F32 loops above: the bits of the F32 kernel on the
+ * converted matrix.  What changes is what streams from memory: two bytes per
+ * weight instead of four.  The portable loops widen a small block (8 rows of
+ * 64 columns, or a tile's row) into an F32 buffer in the L1 cache and run the
+ * F32 loop body on it; the AVX2 loops widen 8 weights in a register. */
 
 Matrix matrix_f32(float *w) {
     Matrix m = {WEIGHTS_F32, w, NULL};
@@ -307,18 +308,19 @@ const char *weight_dtype_name(WeightDType dtype) {
     return dtype == WEIGHTS_F16 ? "f16" : dtype == WEIGHTS_BF16 ? "bf16" : "f32";
 }
 
+/* F16 (1 sign, 5 exponent, 10 mantissa bits) to F32, exactly.  Written
+ * with masks instead of branches so that a loop of them vectorises: every
+ * case is computed and the right one kept. */
 KERNEL_INLINE float f16_widen(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ffu, bits;
-    float mag;
-    if (exp == 0) {
-        mag = (float)mant * 0x1p-24f;                  /* zero and subnormals: mant * 2^-24, exact in F32 */
-    } else {
-        bits = exp == 31 ? 0x7f800000u | mant << 13     /* inf and NaN */
-                         : (exp + 127 - 15) << 23 | mant << 13;  /* normal: rebias the exponent */
-        memcpy(&mag, &bits, 4);
-    }
-    memcpy(&bits, &mag, 4);
-    bits |= sign;
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = h & 0x7c00u;
+    uint32_t moved = (uint32_t)(h & 0x7fff) << 13;          /* exponent and mantissa at F32's places */
+    uint32_t rebias = (uint32_t)(127 - 15) << 23;           /* exponent e -> e + 112 */
+    uint32_t special = 0u - (uint32_t)(exp == 0x7c00u);     /* inf, NaN: 31 + 112 + 112 = 255 */
+    uint32_t normal = moved + rebias + (special & rebias);
+    float tiny = (float)(int)(h & 0x3ff) * 0x1p-24f;         /* exponent 0: mantissa * 2^-24, exact */
+    uint32_t tiny_bits, zero_exp = 0u - (uint32_t)(exp == 0);
+    memcpy(&tiny_bits, &tiny, 4);
+    uint32_t bits = (tiny_bits & zero_exp) | (normal & ~zero_exp) | sign;
     float f;
     memcpy(&f, &bits, 4);
     return f;
@@ -363,8 +365,7 @@ void matmul_transposed_weights_reference(float *out, const float *x, Matrix w, i
         }
 }
 
-#define WIDEN_COLS 64   /* decode and dot: columns widened per row and pass (8 rows: a 2 KB buffer) */
-#define WIDEN_ROWS 64   /* prefill, AVX2: rows of a tile's 16 columns widened per pass (4 KB) */
+#define WIDEN_COLS 64   /* portable decode and dot: columns widened per row and pass (8 rows: a 2 KB buffer) */
 
 /* dst[0..n) = widen(src[0..n)). */
 typedef void (*WidenFn)(float *restrict dst, const uint16_t *restrict src, int n);
@@ -449,22 +450,74 @@ static float dot_bf16_portable(const float *restrict a, const uint16_t *restrict
     return dot_half_body(a, b, n, widen_bf16_portable);
 }
 #ifdef HAVE_AVX2_PATH
-/* F16 with the CPU's own conversion (F16C: 8 halves to 8 floats, exact). */
-__attribute__((target("avx2,f16c")))
-static void widen_f16_f16c(float *restrict dst, const uint16_t *restrict src, int n) {
-    int k = 0;
-    for (; k + 8 <= n; k += 8) _mm256_storeu_ps(dst + k, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + k))));
-    for (; k < n; k++) dst[k] = f16_widen(src[k]);
+/* On the AVX2 path the weights are widened in registers, eight at a time,
+ * right before their multiply: F16C's vcvtph2ps for F16 (exact), a 16-bit
+ * shift for BF16.  Otherwise the loops are matvec_strip_body, matmul_tile_avx2
+ * and dot_body, term for term.  They need F16C as well as AVX2 (every x86 CPU
+ * with AVX2 has it; half_loops checks). */
+#define HALF_TARGET __attribute__((target("avx2,f16c")))
+
+HALF_TARGET KERNEL_INLINE __m256 widen8(const uint16_t *p, WeightDType dtype) {
+    __m128i h = _mm_loadu_si128((const __m128i *)p);
+    if (dtype == WEIGHTS_F16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
-__attribute__((target("avx2")))
-static void widen_bf16_avx2(float *restrict dst, const uint16_t *restrict src, int n) {
-    for (int k = 0; k < n; k++) dst[k] = bf16_widen(src[k]);
+
+KERNEL_INLINE float widen1(uint16_t h, WeightDType dtype) { return dtype == WEIGHTS_F16 ? f16_widen(h) : bf16_widen(h); }
+
+/* matvec_strip_body: rows i..i+7 added to eight outputs per register. */
+HALF_TARGET KERNEL_INLINE void matvec_strip_half_avx2(float *restrict y, const float *restrict x,
+                                                     const uint16_t *restrict w, int in, int out_dim,
+                                                     int o0, int o1, WeightDType dtype) {
+    int i = 0;
+    for (; i + ROWS <= in; i += ROWS) {
+        const uint16_t *w0 = w + (size_t)i * out_dim;
+        const uint16_t *w1 = w0 + out_dim, *w2 = w1 + out_dim, *w3 = w2 + out_dim, *w4 = w3 + out_dim;
+        const uint16_t *w5 = w4 + out_dim, *w6 = w5 + out_dim, *w7 = w6 + out_dim;
+        const float *xi = x + i;
+        __m256 x0 = _mm256_set1_ps(xi[0]), x1 = _mm256_set1_ps(xi[1]), x2 = _mm256_set1_ps(xi[2]);
+        __m256 x3 = _mm256_set1_ps(xi[3]), x4 = _mm256_set1_ps(xi[4]), x5 = _mm256_set1_ps(xi[5]);
+        __m256 x6 = _mm256_set1_ps(xi[6]), x7 = _mm256_set1_ps(xi[7]);
+        int o = o0;
+        for (; o + 8 <= o1; o += 8) {
+            __m256 s = _mm256_loadu_ps(y + o);
+            s = _mm256_add_ps(s, _mm256_mul_ps(x0, widen8(w0 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x1, widen8(w1 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x2, widen8(w2 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x3, widen8(w3 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x4, widen8(w4 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x5, widen8(w5 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x6, widen8(w6 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x7, widen8(w7 + o, dtype)));
+            _mm256_storeu_ps(y + o, s);
+        }
+        for (; o < o1; o++) {                 /* the last o1 - o0 mod 8 outputs, one at a time */
+            float s = y[o];
+            s += xi[0] * widen1(w0[o], dtype);
+            s += xi[1] * widen1(w1[o], dtype);
+            s += xi[2] * widen1(w2[o], dtype);
+            s += xi[3] * widen1(w3[o], dtype);
+            s += xi[4] * widen1(w4[o], dtype);
+            s += xi[5] * widen1(w5[o], dtype);
+            s += xi[6] * widen1(w6[o], dtype);
+            s += xi[7] * widen1(w7[o], dtype);
+            y[o] = s;
+        }
+    }
+    for (; i < in; i++) {                     /* the last in % ROWS rows, one at a time */
+        const uint16_t *wi = w + (size_t)i * out_dim;
+        __m256 xv = _mm256_set1_ps(x[i]);
+        int o = o0;
+        for (; o + 8 <= o1; o += 8)
+            _mm256_storeu_ps(y + o, _mm256_add_ps(_mm256_loadu_ps(y + o), _mm256_mul_ps(xv, widen8(wi + o, dtype))));
+        for (; o < o1; o++) y[o] += x[i] * widen1(wi[o], dtype);
+    }
 }
-/* matmul_tile_avx2 with the tile's 16 columns of WIDEN_ROWS rows widened per pass. */
-__attribute__((target("avx2")))
-static void matmul_tile_half_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
-                                  int in, int out_dim, int t0, int o0, WidenFn widen) {
-    float wbuf[WIDEN_ROWS * TILE_O_AVX2];
+
+/* matmul_tile_avx2 with row i's 16 weights widened as they are loaded. */
+HALF_TARGET KERNEL_INLINE void matmul_tile_half_avx2(float *restrict out, const float *restrict x,
+                                                    const uint16_t *restrict w, int in, int out_dim,
+                                                    int t0, int o0, WeightDType dtype) {
     float *o = out + (size_t)t0 * out_dim + o0;
     const float *xt = x + (size_t)t0 * in;
     __m256 a00 = _mm256_loadu_ps(o + 0 * (size_t)out_dim), a01 = _mm256_loadu_ps(o + 0 * (size_t)out_dim + 8);
@@ -473,26 +526,21 @@ static void matmul_tile_half_avx2(float *restrict out, const float *restrict x, 
     __m256 a30 = _mm256_loadu_ps(o + 3 * (size_t)out_dim), a31 = _mm256_loadu_ps(o + 3 * (size_t)out_dim + 8);
     __m256 a40 = _mm256_loadu_ps(o + 4 * (size_t)out_dim), a41 = _mm256_loadu_ps(o + 4 * (size_t)out_dim + 8);
     __m256 a50 = _mm256_loadu_ps(o + 5 * (size_t)out_dim), a51 = _mm256_loadu_ps(o + 5 * (size_t)out_dim + 8);
-    for (int i0 = 0; i0 < in; i0 += WIDEN_ROWS) {
-        int rows = in - i0 < WIDEN_ROWS ? in - i0 : WIDEN_ROWS;
-        for (int r = 0; r < rows; r++)
-            widen(wbuf + r * TILE_O_AVX2, w + (size_t)(i0 + r) * out_dim + o0, TILE_O_AVX2);
-        for (int r = 0; r < rows; r++) {      /* row i's term of all 96 sums, i in order */
-            size_t i = (size_t)(i0 + r);
-            __m256 w0 = _mm256_loadu_ps(wbuf + r * TILE_O_AVX2), w1 = _mm256_loadu_ps(wbuf + r * TILE_O_AVX2 + 8), xv;
-            xv = _mm256_set1_ps(xt[0 * (size_t)in + i]);
-            a00 = _mm256_add_ps(a00, _mm256_mul_ps(xv, w0)); a01 = _mm256_add_ps(a01, _mm256_mul_ps(xv, w1));
-            xv = _mm256_set1_ps(xt[1 * (size_t)in + i]);
-            a10 = _mm256_add_ps(a10, _mm256_mul_ps(xv, w0)); a11 = _mm256_add_ps(a11, _mm256_mul_ps(xv, w1));
-            xv = _mm256_set1_ps(xt[2 * (size_t)in + i]);
-            a20 = _mm256_add_ps(a20, _mm256_mul_ps(xv, w0)); a21 = _mm256_add_ps(a21, _mm256_mul_ps(xv, w1));
-            xv = _mm256_set1_ps(xt[3 * (size_t)in + i]);
-            a30 = _mm256_add_ps(a30, _mm256_mul_ps(xv, w0)); a31 = _mm256_add_ps(a31, _mm256_mul_ps(xv, w1));
-            xv = _mm256_set1_ps(xt[4 * (size_t)in + i]);
-            a40 = _mm256_add_ps(a40, _mm256_mul_ps(xv, w0)); a41 = _mm256_add_ps(a41, _mm256_mul_ps(xv, w1));
-            xv = _mm256_set1_ps(xt[5 * (size_t)in + i]);
-            a50 = _mm256_add_ps(a50, _mm256_mul_ps(xv, w0)); a51 = _mm256_add_ps(a51, _mm256_mul_ps(xv, w1));
-        }
+    for (int i = 0; i < in; i++) {            /* row i's term of all 96 sums, i in order */
+        const uint16_t *wi = w + (size_t)i * out_dim + o0;
+        __m256 w0 = widen8(wi, dtype), w1 = widen8(wi + 8, dtype), xv;
+        xv = _mm256_set1_ps(xt[0 * (size_t)in + i]);
+        a00 = _mm256_add_ps(a00, _mm256_mul_ps(xv, w0)); a01 = _mm256_add_ps(a01, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[1 * (size_t)in + i]);
+        a10 = _mm256_add_ps(a10, _mm256_mul_ps(xv, w0)); a11 = _mm256_add_ps(a11, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[2 * (size_t)in + i]);
+        a20 = _mm256_add_ps(a20, _mm256_mul_ps(xv, w0)); a21 = _mm256_add_ps(a21, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[3 * (size_t)in + i]);
+        a30 = _mm256_add_ps(a30, _mm256_mul_ps(xv, w0)); a31 = _mm256_add_ps(a31, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[4 * (size_t)in + i]);
+        a40 = _mm256_add_ps(a40, _mm256_mul_ps(xv, w0)); a41 = _mm256_add_ps(a41, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[5 * (size_t)in + i]);
+        a50 = _mm256_add_ps(a50, _mm256_mul_ps(xv, w0)); a51 = _mm256_add_ps(a51, _mm256_mul_ps(xv, w1));
     }
     _mm256_storeu_ps(o + 0 * (size_t)out_dim, a00); _mm256_storeu_ps(o + 0 * (size_t)out_dim + 8, a01);
     _mm256_storeu_ps(o + 1 * (size_t)out_dim, a10); _mm256_storeu_ps(o + 1 * (size_t)out_dim + 8, a11);
@@ -501,33 +549,46 @@ static void matmul_tile_half_avx2(float *restrict out, const float *restrict x, 
     _mm256_storeu_ps(o + 4 * (size_t)out_dim, a40); _mm256_storeu_ps(o + 4 * (size_t)out_dim + 8, a41);
     _mm256_storeu_ps(o + 5 * (size_t)out_dim, a50); _mm256_storeu_ps(o + 5 * (size_t)out_dim + 8, a51);
 }
-__attribute__((target("avx2")))
-static void matvec_strip_f16_avx2(float *restrict y, const float *restrict x, const uint16_t *restrict w,
-                                  int in, int out_dim, int o0, int o1) {
-    matvec_strip_half_body(y, x, w, in, out_dim, o0, o1, widen_f16_f16c);
+
+/* dot_body: lanes 0..7 and 8..15 of the 16 partial sums in two registers. */
+HALF_TARGET KERNEL_INLINE float dot_half_avx2(const float *restrict a, const uint16_t *restrict b, int n,
+                                             WeightDType dtype) {
+    __m256 p0 = _mm256_setzero_ps(), p1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        p0 = _mm256_add_ps(p0, _mm256_mul_ps(_mm256_loadu_ps(a + i), widen8(b + i, dtype)));
+        p1 = _mm256_add_ps(p1, _mm256_mul_ps(_mm256_loadu_ps(a + i + 8), widen8(b + i + 8, dtype)));
+    }
+    float part[16];
+    _mm256_storeu_ps(part, p0);
+    _mm256_storeu_ps(part + 8, p1);
+    for (; i < n; i++) part[i & 15] += a[i] * widen1(b[i], dtype);
+    for (int width = 8; width > 0; width /= 2)
+        for (int k = 0; k < width; k++) part[k] += part[k + width];
+    return part[0];
 }
-__attribute__((target("avx2")))
-static void matvec_strip_bf16_avx2(float *restrict y, const float *restrict x, const uint16_t *restrict w,
-                                   int in, int out_dim, int o0, int o1) {
-    matvec_strip_half_body(y, x, w, in, out_dim, o0, o1, widen_bf16_avx2);
+
+HALF_TARGET static void matvec_strip_f16_avx2(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                              int in, int out_dim, int o0, int o1) {
+    matvec_strip_half_avx2(y, x, w, in, out_dim, o0, o1, WEIGHTS_F16);
 }
-__attribute__((target("avx2")))
-static void matmul_tile_f16_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
-                                 int in, int out_dim, int t0, int o0) {
-    matmul_tile_half_avx2(out, x, w, in, out_dim, t0, o0, widen_f16_f16c);
+HALF_TARGET static void matvec_strip_bf16_avx2(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                               int in, int out_dim, int o0, int o1) {
+    matvec_strip_half_avx2(y, x, w, in, out_dim, o0, o1, WEIGHTS_BF16);
 }
-__attribute__((target("avx2")))
-static void matmul_tile_bf16_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
-                                  int in, int out_dim, int t0, int o0) {
-    matmul_tile_half_avx2(out, x, w, in, out_dim, t0, o0, widen_bf16_avx2);
+HALF_TARGET static void matmul_tile_f16_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                             int in, int out_dim, int t0, int o0) {
+    matmul_tile_half_avx2(out, x, w, in, out_dim, t0, o0, WEIGHTS_F16);
 }
-__attribute__((target("avx2")))
-static float dot_f16_avx2(const float *restrict a, const uint16_t *restrict b, int n) {
-    return dot_half_body(a, b, n, widen_f16_f16c);
+HALF_TARGET static void matmul_tile_bf16_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                              int in, int out_dim, int t0, int o0) {
+    matmul_tile_half_avx2(out, x, w, in, out_dim, t0, o0, WEIGHTS_BF16);
 }
-__attribute__((target("avx2")))
-static float dot_bf16_avx2(const float *restrict a, const uint16_t *restrict b, int n) {
-    return dot_half_body(a, b, n, widen_bf16_avx2);
+HALF_TARGET static float dot_f16_avx2(const float *restrict a, const uint16_t *restrict b, int n) {
+    return dot_half_avx2(a, b, n, WEIGHTS_F16);
+}
+HALF_TARGET static float dot_bf16_avx2(const float *restrict a, const uint16_t *restrict b, int n) {
+    return dot_half_avx2(a, b, n, WEIGHTS_BF16);
 }
 #endif
 
@@ -543,11 +604,10 @@ typedef struct {
 
 static HalfLoops half_loops(KernelPath path, WeightDType dtype) {
 #ifdef HAVE_AVX2_PATH
-    if (path == KERNEL_AVX2 && __builtin_cpu_supports("avx2")) {
+    if (path == KERNEL_AVX2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c")) {
         if (dtype == WEIGHTS_BF16)
             return (HalfLoops){matvec_strip_bf16_avx2, matmul_tile_bf16_avx2, dot_bf16_avx2, TILE_T_AVX2, TILE_O_AVX2};
-        if (__builtin_cpu_supports("f16c"))   /* an AVX2 CPU without F16C takes the portable F16 loops */
-            return (HalfLoops){matvec_strip_f16_avx2, matmul_tile_f16_avx2, dot_f16_avx2, TILE_T_AVX2, TILE_O_AVX2};
+        return (HalfLoops){matvec_strip_f16_avx2, matmul_tile_f16_avx2, dot_f16_avx2, TILE_T_AVX2, TILE_O_AVX2};
     }
 #endif
     (void)path;
