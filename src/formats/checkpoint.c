@@ -320,13 +320,23 @@ static int check_dtypes(const GPT2 *m, const SafeTensors *st, const char *path, 
 /* Points every parameter of the table at its tensor: in place from the
  * mapping where it can be, else converted into m->owned (F32) or
  * m->owned_half, each filled in canonical order (so a training copy is one
- * contiguous F32 buffer in canonical order). */
+ * contiguous F32 buffer in canonical order).  When no matrix can be used in
+ * place (all converted), the vectors are copied too, so that the caller can
+ * unmap the file: its pages are not kept beside the converted copy.
+ * Returns the number of tensors used in place, or -1. */
 static int bind_tensors(GPT2 *m, const SafeTensors *st, int copy, LoadWeights as, const char *path, Error *err) {
     size_t n_f32 = 0, n_half = 0;
+    int matrix_in_place = 0, in_place = 0;
     for (int i = 0; i < m->n_params; i++) {
         Param *p = &m->params[i];
         const StTensor *t = find_tensor(st, p->name);
         p->dtype = held_dtype(p, t, copy, as);
+        if (is_matrix(p) && usable_in_place(t, p->dtype, copy)) matrix_in_place = 1;
+    }
+    if (!matrix_in_place) copy = 1;
+    for (int i = 0; i < m->n_params; i++) {
+        Param *p = &m->params[i];
+        const StTensor *t = find_tensor(st, p->name);
         if (usable_in_place(t, p->dtype, copy)) continue;
         if (p->dtype == WEIGHTS_F32) n_f32 += p->numel;
         else n_half += p->numel;
@@ -345,6 +355,7 @@ static int bind_tensors(GPT2 *m, const SafeTensors *st, int copy, LoadWeights as
         p->half = NULL;
         m->weight_bytes += p->numel * (p->dtype == WEIGHTS_F32 ? sizeof(float) : sizeof(uint16_t));
         if (usable_in_place(t, p->dtype, copy)) {   /* used in place from the read-only mapping */
+            in_place++;
             if (p->dtype == WEIGHTS_F32) p->data = (float *)t->data;
             else p->half = (const uint16_t *)t->data;
         } else if (p->dtype == WEIGHTS_F32) {
@@ -357,7 +368,7 @@ static int bind_tensors(GPT2 *m, const SafeTensors *st, int copy, LoadWeights as
             next_half += p->numel;
         }
     }
-    return 0;
+    return in_place;
 }
 
 static Matrix param_matrix(const Param *p) {
@@ -402,10 +413,11 @@ static int load(GPT2 *m, const char *dir, int copy, LoadWeights as, Error *err) 
     if (model_alloc_tables(m, &c, tied, err)) goto fail;
     gpt2_param_layout(&c, tied, NULL, &m->w, m->params);  /* names and shapes */
     if (check_tensors(m, &st, path, err) || check_dtypes(m, &st, path, err)) goto fail;
-    if (bind_tensors(m, &st, copy, as, path, err)) goto fail;
+    int in_place = bind_tensors(m, &st, copy, as, path, err);
+    if (in_place < 0) goto fail;
     bind_views(m);
     safetensors_free(&st);
-    if (copy) {  /* nothing points into the mapping any more */
+    if (in_place == 0) {  /* nothing points into the mapping any more */
         munmap(m->map, m->map_len);
         m->map = NULL;
     }
