@@ -74,6 +74,7 @@ void matmul_reference(float *out, const float *x, const float *w, const float *b
 #endif
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(ARGEN_PORTABLE_KERNELS)
 #define HAVE_AVX2_PATH 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -602,9 +603,18 @@ typedef struct {
     int tile_t, tile_o;
 } HalfLoops;
 
+#ifdef HAVE_AVX2_PATH
+/* F16C (bit 29 of ECX for CPUID leaf 1): asked of the CPU directly, as not
+ * every compiler's __builtin_cpu_supports knows its name. */
+static int cpu_has_f16c(void) {
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+#endif
+
 static HalfLoops half_loops(KernelPath path, WeightDType dtype) {
 #ifdef HAVE_AVX2_PATH
-    if (path == KERNEL_AVX2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c")) {
+    if (path == KERNEL_AVX2 && __builtin_cpu_supports("avx2") && cpu_has_f16c()) {
         if (dtype == WEIGHTS_BF16)
             return (HalfLoops){matvec_strip_bf16_avx2, matmul_tile_bf16_avx2, dot_bf16_avx2, TILE_T_AVX2, TILE_O_AVX2};
         return (HalfLoops){matvec_strip_f16_avx2, matmul_tile_f16_avx2, dot_f16_avx2, TILE_T_AVX2, TILE_O_AVX2};
