@@ -378,7 +378,7 @@ static void widen_bf16_portable(float *restrict dst, const uint16_t *restrict sr
     for (int k = 0; k < n; k++) dst[k] = bf16_widen(src[k]);
 }
 
-/* Decode: rows i..i+7 of columns c..c+63 widened, then matvec_strip_body on them. */
+/* Portable decode: rows i..i+7 of columns c..c+63 widened, then matvec_strip_body on them. */
 KERNEL_INLINE void matvec_strip_half_body(float *restrict y, const float *restrict x, const uint16_t *restrict w,
                                           int in, int out_dim, int o0, int o1, WidenFn widen) {
     float buf[ROWS * WIDEN_COLS];
@@ -409,7 +409,7 @@ KERNEL_INLINE void matmul_tile_half_body(float *restrict out, const float *restr
         for (int o = 0; o < TILE_O; o++) out[(size_t)(t0 + t) * out_dim + o0 + o] = acc[t][o];
 }
 
-/* The unembedding: dot_body over b widened 64 at a time (64 is a multiple of
+/* Portable unembedding: dot_body over b widened 64 at a time (64 is a multiple of
  * 16, so term i still lands in lane i mod 16). */
 KERNEL_INLINE float dot_half_body(const float *restrict a, const uint16_t *restrict b, int n, WidenFn widen) {
     float part[16] = {0}, bw[WIDEN_COLS];
