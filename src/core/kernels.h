@@ -71,9 +71,11 @@ void matmul_on(KernelPath path, float *restrict out, const float *restrict x, co
 void matmul_transposed_on(KernelPath path, float *out, const float *x, const float *w, int T, int C, int V);
 
 /* matmul and matmul_transposed with a weight Matrix of any dtype: F32 runs
- * matmul itself; F16 and BF16 widen blocks of weights into a small F32
- * buffer and run the same loops on it, so the bits equal those of matmul on
- * the widened matrix.  The plain references say what they compute:
+ * matmul itself; F16 and BF16 widen each weight to F32 just before its
+ * multiply (eight at a time in a register on the AVX2 path, a small block
+ * through an L1-resident buffer on the portable one) and add the terms in
+ * matmul's order, so the bits equal those of matmul on the widened matrix.
+ * The plain references say what they compute:
  *   matmul_weights_reference:  out[t][o] = bias[o], then += x[t][i] * widen(w[i][o]), i in order
  *   matmul_transposed_weights_reference: the 16-lane dot of `dot` with widen(w[v][i]) */
 void matmul_weights_reference(float *out, const float *x, Matrix w, const float *bias, int T, int in, int out_dim);
