@@ -18,6 +18,7 @@
  * same dtype).  Run from the repository root; CK_FORK=no for gdb.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -219,14 +220,131 @@ START_TEST(test_copy_load_identical) {
 }
 END_TEST
 
+/* ---- weights in half precision ---- */
+
+/* 1 when p points into the mapped file [map, map + len). */
+static int in_mapping(const GPT2 *m, const void *p) {
+    const char *b = m->map, *q = p;
+    return b && q >= b && q < b + m->map_len;
+}
+
+/* An F16 or BF16 checkpoint keeps its matrices in 16 bits, in place in the
+ * mapping; the vectors are F32.  Its logits are the bits of loading it
+ * converted to F32 (--weights f32, today's convert-at-load), on one pass and
+ * through the KV cache alike. */
+START_TEST(test_half_checkpoint_kept_half) {
+    const Fixture *f = &FIXTURES[_i];
+    if (f->dtype == SAVE_F32) return;
+    WeightDType want = f->dtype == SAVE_F16 ? WEIGHTS_F16 : WEIGHTS_BF16;
+    Reference r;
+    reference_load(&r, f->name);
+    char dir[PATH_SIZE];
+    join(dir, DATA_DIR, f->name);
+    GPT2 half, f32;
+    Error err;
+    ck_assert_msg(gpt2_load_weights(&half, dir, LOAD_AS_STORED, &err) == 0, "%s", err.msg);
+    ck_assert_msg(gpt2_load_weights(&f32, dir, LOAD_F32, &err) == 0, "%s", err.msg);
+    size_t halves = 0;
+    for (int i = 0; i < half.n_params; i++) {
+        const Param *p = &half.params[i];
+        int matrix = p->ndim == 2 && strcmp(p->name, "wpe.weight") != 0;
+        ck_assert_msg(p->dtype == (matrix ? want : WEIGHTS_F32), "%s held as %s", p->name, weight_dtype_name(p->dtype));
+        if (matrix) {
+            ck_assert_msg(p->data == NULL && in_mapping(&half, p->half), "%s: not used in place from the mapping", p->name);
+            halves += p->numel;
+        }
+        ck_assert_int_eq(f32.params[i].dtype, WEIGHTS_F32);
+    }
+    ck_assert_int_eq(half.w.h[0].mlp_c_fc_weight.dtype, want);
+    ck_assert_ptr_null(half.owned_half);
+    ck_assert_uint_eq(half.weight_bytes, half.n_floats * 4 - halves * 2);
+    ck_assert_uint_eq(f32.weight_bytes, f32.n_floats * 4);
+    float *lh = logits_one_call(&half, r.ids, r.T, 0), *lf = logits_one_call(&f32, r.ids, r.T, 0);
+    ck_assert_msg(memcmp(lh, lf, (size_t)r.T * r.V * sizeof(float)) == 0,
+                  "%s: logits with the matrices in half differ from converting them to F32 at load", f->name);
+    float *kv = logits_kv_cache(&half, r.ids, r.T);
+    ck_assert_msg(memcmp(kv, lf, (size_t)r.T * r.V * sizeof(float)) == 0, "%s: through the KV cache", f->name);
+    free(kv);
+    free(lh);
+    free(lf);
+    gpt2_free(&half);
+    gpt2_free(&f32);
+    reference_free(&r);
+}
+END_TEST
+
+/* An F32 checkpoint loaded as F16 or BF16: every matrix element is the
+ * nearest half to its F32 value (no neighbour of the stored pattern is
+ * closer), the vectors stay F32, and the logits stay near the float64
+ * reference: within 0.03 with F16 (11 significant bits) and 0.3 with BF16
+ * (8 bits), about 3 x the largest difference measured on this fixture. */
+START_TEST(test_f32_checkpoint_as_half) {
+    const Fixture *f = &FIXTURES[0];
+    LoadWeights as = _i ? LOAD_BF16 : LOAD_F16;
+    WeightDType want = _i ? WEIGHTS_BF16 : WEIGHTS_F16;
+    Reference r;
+    reference_load(&r, f->name);
+    char dir[PATH_SIZE];
+    join(dir, DATA_DIR, f->name);
+    GPT2 half, f32;
+    Error err;
+    ck_assert_msg(gpt2_load_weights(&half, dir, as, &err) == 0, "%s", err.msg);
+    ck_assert_msg(gpt2_load(&f32, dir, 0, &err) == 0, "%s", err.msg);
+    for (int i = 0; i < half.n_params; i++) {
+        const Param *p = &half.params[i], *q = &f32.params[i];
+        if (p->dtype == WEIGHTS_F32) {
+            ck_assert_msg(memcmp(p->data, q->data, p->numel * sizeof(float)) == 0, "%s changed", p->name);
+            continue;
+        }
+        ck_assert_int_eq(p->dtype, want);
+        Matrix m = matrix_half(p->half, p->dtype);
+        for (size_t k = 0; k < p->numel; k++) {
+            double v = q->data[k], d = fabs(matrix_element(m, k) - v);
+            uint16_t up = (uint16_t)(p->half[k] + 1), down = (uint16_t)(p->half[k] - 1);
+            Matrix mu = matrix_half(&up, p->dtype), md = matrix_half(&down, p->dtype);
+            ck_assert_msg(!(fabs(matrix_element(mu, 0) - v) < d) && !(fabs(matrix_element(md, 0) - v) < d),
+                          "%s[%zu] = %g: a neighbouring %s is closer", p->name, k, v, weight_dtype_name(want));
+        }
+    }
+    ck_assert_ptr_nonnull(half.owned_half);
+    float *got = logits_one_call(&half, r.ids, r.T, 0);
+    assert_close(got, r.logits, (size_t)r.T * r.V, _i ? 0.3 : 0.03);   /* measured 0.119 and 0.0106 */
+    free(got);
+    gpt2_free(&half);
+    gpt2_free(&f32);
+    reference_free(&r);
+}
+END_TEST
+
+/* A weight beyond F16's range is refused as F16, naming the tensor, and
+ * loads as BF16. */
+START_TEST(test_f16_overflow_refused) {
+    GPT2Config c = {16, 4, 2, 10, 23, 1e-5f, 22, 22};
+    GPT2 m, back;
+    Error err;
+    ck_assert_msg(gpt2_init_random(&m, &c, 1, 7, &err) == 0, "%s", err.msg);
+    m.w.h[1].mlp_c_fc_weight.f32[5] = 70000.0f;   /* F16's largest finite value is 65504 */
+    char dir[64];
+    temp_dir_make(dir, sizeof dir, "check_forward");
+    ck_assert_msg(gpt2_save(&m, dir, SAVE_F32, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(gpt2_load_weights(&back, dir, LOAD_F16, &err), -1);
+    ck_assert_msg(strstr(err.msg, "h.1.mlp.c_fc.weight") && strstr(err.msg, "F16"), "message: %s", err.msg);
+    ck_assert_msg(gpt2_load_weights(&back, dir, LOAD_BF16, &err) == 0, "%s", err.msg);
+    ck_assert(matrix_element(back.w.h[1].mlp_c_fc_weight, 5) == 70144.0f);   /* 70000 to 8 significant bits */
+    gpt2_free(&back);
+    gpt2_free(&m);
+    temp_dir_remove(dir);
+}
+END_TEST
+
 /* The file's variant is understood: tied exactly when lm_head.weight is absent. */
 START_TEST(test_tied_flag) {
     const Fixture *f = &FIXTURES[_i];
     GPT2 m;
     load_fixture(&m, f, 0);
     ck_assert_int_eq(m.tied, f->tied);
-    if (f->tied) ck_assert_ptr_eq(m.w.lm_head, m.w.wte);
-    else ck_assert_ptr_ne(m.w.lm_head, m.w.wte);
+    int same = m.w.lm_head.f32 == m.w.wte.f32 && m.w.lm_head.half == m.w.wte.half;
+    ck_assert_int_eq(same, f->tied);
     ck_assert_int_eq(m.n_params, gpt2_n_params(&m.config, m.tied));
     gpt2_free(&m);
 }
@@ -419,6 +537,9 @@ static Suite *forward_suite(void) {
     tcase_add_loop_test(core, test_kv_cache_matches_one_call, 0, N_FIXTURES);
     tcase_add_loop_test(core, test_save_reload_identical, 0, N_FIXTURES);
     tcase_add_loop_test(core, test_init_save_reload, 0, 2);
+    tcase_add_loop_test(core, test_half_checkpoint_kept_half, 0, N_FIXTURES);
+    tcase_add_loop_test(core, test_f32_checkpoint_as_half, 0, 2);
+    tcase_add_test(core, test_f16_overflow_refused);
     suite_add_tcase(s, core);
     TCase *edge = tcase_create("edge");
     tcase_add_test(edge, test_misaligned_f32);

@@ -75,7 +75,7 @@ START_TEST(test_equals_greedy_random_models) {
         ck_assert_msg(gpt2_init_random(&m, &c, (int)(k % 2), shapes[k].seed, &err) == 0, "%s", err.msg);
         /* N(0, 0.02) weights give near-uniform logits; scale the unembedding
          * so greedy's choices depend on the context (more iterations to check) */
-        for (size_t i = 0; i < (size_t)c.vocab_size * (size_t)c.n_embd; i++) m.w.lm_head[i] *= 40.0f;
+        for (size_t i = 0; i < (size_t)c.vocab_size * (size_t)c.n_embd; i++) m.w.lm_head.f32[i] *= 40.0f;
         m.config.eos_token_id = -1;   /* run the full length */
         for (int N = 1; N <= 9; N++)
             for (int n = 1; n <= 5; n++) assert_same(&m, N, prompt, n, 20, "random model");
@@ -90,7 +90,7 @@ START_TEST(test_eos_cuts_the_block) {
     GPT2 m;
     Error err;
     ck_assert_msg(gpt2_init_random(&m, &c, 1, 5, &err) == 0, "%s", err.msg);
-    for (size_t i = 0; i < (size_t)40 * 16; i++) m.w.wte[i] *= 40.0f;
+    for (size_t i = 0; i < (size_t)40 * 16; i++) m.w.wte.f32[i] *= 40.0f;
     m.config.eos_token_id = -1;
     int prompt[2] = {7, 9}, ids[256];
     StopReason stop;
@@ -138,7 +138,7 @@ START_TEST(test_passes) {
     GPT2 m;
     Error err;
     ck_assert_msg(gpt2_init_random(&m, &c, 1, 9, &err) == 0, "%s", err.msg);
-    for (size_t i = 0; i < (size_t)40 * 16; i++) m.w.wte[i] *= 40.0f;
+    for (size_t i = 0; i < (size_t)40 * 16; i++) m.w.wte.f32[i] *= 40.0f;
     m.config.eos_token_id = -1;
     int prompt[2] = {4, 2}, ref[64];
     StopReason stop;

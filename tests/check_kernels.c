@@ -2,7 +2,8 @@
  * check_kernels.c - the kernels of core/kernels.h on cases worked out on
  * paper (each expected value is derived in the comment beside it, not
  * produced by argen), and the fast matmul against the plain reference, bit
- * for bit: argen promises one fixed summation order on every path.
+ * for bit: argen promises one fixed summation order on every path, with F32
+ * weights and with weights held in F16 or BF16.
  */
 #include <math.h>
 #include <stdint.h>
@@ -171,6 +172,139 @@ START_TEST(test_matmul_transposed_paths) {
 }
 END_TEST
 
+/* ---- weights in half precision ---- */
+
+/* Every F16 and BF16 bit pattern widens to the value its fields define:
+ * (-1)^s 2^(e - bias) (1 + m / 2^mbits), or (-1)^s 2^(1 - bias - mbits) m when
+ * e = 0; all ones in e is infinity (m = 0) or NaN. */
+START_TEST(test_half_widening_every_pattern) {
+    for (uint32_t h = 0; h < 65536; h++) {
+        int s = (int)(h >> 15);
+        /* F16: 5 exponent bits (bias 15), 10 mantissa bits */
+        int e = (int)((h >> 10) & 31), m = (int)(h & 1023);
+        double want = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(1024 + m, e - 25);
+        want = s ? -want : want;
+        float got = f16_to_f32((uint16_t)h);
+        if (isnan(want)) ck_assert_msg(isnan(got), "f16 0x%04x: expected NaN", (unsigned)h);
+        else ck_assert_msg((double)got == want && !signbit(got) == !signbit(want), "f16 0x%04x: %.9g, expected %.9g",
+                           (unsigned)h, (double)got, want);
+        /* BF16: 8 exponent bits (bias 127), 7 mantissa bits */
+        e = (int)((h >> 7) & 255), m = (int)(h & 127);
+        want = e == 0 ? ldexp(m, -133) : e == 255 ? (m ? NAN : INFINITY) : ldexp(128 + m, e - 134);
+        want = s ? -want : want;
+        got = bf16_to_f32((uint16_t)h);
+        if (isnan(want)) ck_assert_msg(isnan(got), "bf16 0x%04x: expected NaN", (unsigned)h);
+        else ck_assert_msg((double)got == want && !signbit(got) == !signbit(want), "bf16 0x%04x: %.9g, expected %.9g",
+                           (unsigned)h, (double)got, want);
+    }
+}
+END_TEST
+
+/* Random finite half weights of magnitude below 4, with F16 subnormals (one
+ * pattern in 32 has a zero exponent), and their F32 widening. */
+static void fill_half(uint16_t *h, float *f, size_t n, WeightDType dtype, Rng *r) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits = rng_u32(r);
+        if (dtype == WEIGHTS_F16) {
+            uint32_t e = (bits >> 10) & 31;
+            if (e > 16) bits = (bits & ~(31u << 10)) | ((e - 16) << 10);   /* exponents 0..16 */
+        } else {
+            bits = (bits & 0x807f) | ((110 + (bits >> 7) % 18) << 7);      /* exponents 110..127 */
+        }
+        h[i] = (uint16_t)bits;
+        f[i] = dtype == WEIGHTS_F16 ? f16_to_f32(h[i]) : bf16_to_f32(h[i]);
+    }
+}
+
+/* The fast half matmul on both paths against matmul_weights_reference, bit
+ * for bit, over the odd shapes of the F32 test (in = 67 and out = 100 cross
+ * the widening blocks); and both equal matmul_reference on the widened
+ * matrix: keeping weights in half gives the bits of converting them at load. */
+START_TEST(test_matmul_half_bits_equal_reference) {
+    WeightDType dtype = _i ? WEIGHTS_BF16 : WEIGHTS_F16;
+    const int Ts[] = {1, 2, 5, 6, 7, 12, 13, 25};
+    const int ins[] = {1, 3, 17, 64, 67};
+    const int outs[] = {1, 3, 5, 7, 15, 16, 17, 33, 100};
+    enum { MAX = 25 * 100 + 25 * 67 + 67 * 100 + 100 };
+    static float x[MAX], wf[MAX], b[MAX], got[MAX], want[MAX], converted[MAX];
+    static uint16_t wh[MAX];
+    Rng r;
+    rng_seed(&r, 17, 1);
+    for (size_t a = 0; a < sizeof Ts / sizeof *Ts; a++)
+        for (size_t c = 0; c < sizeof ins / sizeof *ins; c++)
+            for (size_t d = 0; d < sizeof outs / sizeof *outs; d++) {
+                int T = Ts[a], in = ins[c], out = outs[d];
+                size_t bytes = (size_t)T * out * sizeof(float);
+                fill(x, (size_t)T * in, &r);
+                fill_half(wh, wf, (size_t)in * out, dtype, &r);
+                fill(b, (size_t)out, &r);
+                const float *bias = (a + d) % 2 ? b : NULL;
+                Matrix w = matrix_half(wh, dtype);
+                matmul_weights_reference(want, x, w, bias, T, in, out);
+                matmul_reference(converted, x, wf, bias, T, in, out);
+                ck_assert_msg(memcmp(converted, want, bytes) == 0,
+                              "%s T=%d in=%d out=%d: the half reference differs from matmul_reference on the widened matrix",
+                              weight_dtype_name(dtype), T, in, out);
+                for (int path = KERNEL_PORTABLE; path <= KERNEL_AVX2; path++) {
+                    memset(got, 0xff, sizeof got);
+                    matmul_weights_on((KernelPath)path, got, x, w, bias, T, in, out);
+                    ck_assert_msg(memcmp(got, want, bytes) == 0,
+                                  "matmul_weights %s on the %s path, T=%d in=%d out=%d, differs from the reference",
+                                  weight_dtype_name(dtype), kernel_path_name((KernelPath)path), T, in, out);
+                }
+                memset(got, 0xff, sizeof got);
+                matmul_weights(got, x, w, bias, T, in, out);
+                ck_assert_msg(memcmp(got, want, bytes) == 0, "matmul_weights %s T=%d in=%d out=%d differs from the reference",
+                              weight_dtype_name(dtype), T, in, out);
+            }
+}
+END_TEST
+
+/* The unembedding on half weights: both paths, lengths across the 64-wide
+ * widening blocks, against matmul_transposed_weights_reference and the F32
+ * kernel on the widened matrix; two tokens, so rows of x are kept apart. */
+START_TEST(test_matmul_transposed_half_paths) {
+    WeightDType dtype = _i ? WEIGHTS_BF16 : WEIGHTS_F16;
+    enum { V = 5, T = 2, CMAX = 140 };
+    float x[T * CMAX], wf[V * CMAX], want[T * V], got[T * V], converted[T * V];
+    uint16_t wh[V * CMAX];
+    Rng r;
+    rng_seed(&r, 19, 1);
+    for (int C = 1; C <= CMAX; C++) {
+        fill(x, (size_t)T * C, &r);
+        fill_half(wh, wf, (size_t)V * C, dtype, &r);
+        Matrix w = matrix_half(wh, dtype);
+        matmul_transposed_weights_reference(want, x, w, T, C, V);
+        matmul_transposed_on(KERNEL_PORTABLE, converted, x, wf, T, C, V);
+        ck_assert_msg(memcmp(converted, want, sizeof want) == 0, "%s C=%d: the reference differs from the F32 kernel",
+                      weight_dtype_name(dtype), C);
+        for (int path = KERNEL_PORTABLE; path <= KERNEL_AVX2; path++) {
+            memset(got, 0xff, sizeof got);
+            matmul_transposed_weights_on((KernelPath)path, got, x, w, T, C, V);
+            ck_assert_msg(memcmp(got, want, sizeof got) == 0, "matmul_transposed_weights %s on the %s path, C=%d",
+                          weight_dtype_name(dtype), kernel_path_name((KernelPath)path), C);
+        }
+    }
+}
+END_TEST
+
+/* The half check can fail: a weight rounded one step differently changes
+ * the output. */
+START_TEST(test_half_one_ulp_shows) {
+    float x[8], y0[3], y1[3];
+    uint16_t wh[8 * 3];
+    float wf[8 * 3];
+    Rng r;
+    rng_seed(&r, 23, 1);
+    fill(x, 8, &r);
+    fill_half(wh, wf, 8 * 3, WEIGHTS_F16, &r);
+    matmul_weights(y0, x, matrix_half(wh, WEIGHTS_F16), NULL, 1, 8, 3);
+    wh[5] ^= 1;   /* the last mantissa bit of one weight */
+    matmul_weights(y1, x, matrix_half(wh, WEIGHTS_F16), NULL, 1, 8, 3);
+    ck_assert_msg(memcmp(y0, y1, sizeof y0) != 0, "one weight's last bit changed no output");
+}
+END_TEST
+
 /* The check can fail: summing the same terms in another order changes bits. */
 START_TEST(test_order_matters) {
     float x[64], w[64 * 3], a[3], b[3];
@@ -201,6 +335,10 @@ static Suite *kernels_suite(void) {
     tcase_add_test(reference, test_matmul_bits_equal_reference);
     tcase_add_test(reference, test_matmul_transposed_paths);
     tcase_add_test(reference, test_order_matters);
+    tcase_add_test(reference, test_half_widening_every_pattern);
+    tcase_add_loop_test(reference, test_matmul_half_bits_equal_reference, 0, 2);
+    tcase_add_loop_test(reference, test_matmul_transposed_half_paths, 0, 2);
+    tcase_add_test(reference, test_half_one_ulp_shows);
     suite_add_tcase(s, reference);
     return s;
 }

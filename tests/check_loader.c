@@ -245,6 +245,106 @@ START_TEST(test_every_header_byte) {
 }
 END_TEST
 
+/* ---- edge: a checkpoint whose matrices stay in half precision ---- */
+
+/* Loads dir as stored and converted to F32, F16 and BF16: never a crash, and
+ * every refusal one line naming the file.  Returns how many loaded. */
+static int try_load_as(const char *dir, const char *what) {
+    static const LoadWeights modes[] = {LOAD_AS_STORED, LOAD_F32, LOAD_F16, LOAD_BF16};
+    int ok = 0;
+    for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
+        GPT2 m;
+        Error err;
+        err.msg[0] = '\0';
+        if (gpt2_load_weights(&m, dir, modes[k], &err) == 0) {
+            ok++;
+            gpt2_free(&m);
+            continue;
+        }
+        assert_one_line(&err, what);
+        ck_assert_msg(contains(err.msg, "model.safetensors"), "%s: message does not name the file: %s", what, err.msg);
+    }
+    return ok;
+}
+
+/* The logits at the last of three positions (fresh buffer: free() it). */
+static float *last_logits(const GPT2 *m) {
+    int ids[3] = {1, 4, 2};
+    RunOptions opt = {3, 3, 0, 0};
+    RunState s;
+    Error err;
+    ck_assert_msg(run_state_init(&s, m, &opt, &err) == 0, "%s", err.msg);
+    ck_assert_msg(forward_pass(m, &s, ids, 3, 0, NULL, &err) == 0, "%s", err.msg);
+    logits_final(m, &s);
+    float *out = malloc((size_t)m->config.vocab_size * sizeof *out);
+    ck_assert(out != NULL);
+    memcpy(out, s.logits, (size_t)m->config.vocab_size * sizeof *out);
+    run_state_free(&s);
+    return out;
+}
+
+/* The valid checkpoint saved as F16 or BF16: loaded as stored, its matrices
+ * are used in place from the mapping; with one more byte of header (the data
+ * section at an odd address) they are copied instead, with the same logits;
+ * every prefix of the file is refused in every mode. */
+START_TEST(test_half_checkpoint) {
+    SaveDType save = _i ? SAVE_BF16 : SAVE_F16;
+    WeightDType want = _i ? WEIGHTS_BF16 : WEIGHTS_F16;
+    char src[PATH_SIZE], dir[64], odd[64], path[PATH_SIZE], *text;
+    size_t len;
+    GPT2 m, a, b;
+    Error err;
+    ck_assert_msg(gpt2_load(&m, BAD_DIR "/valid", 1, &err) == 0, "%s", err.msg);
+    make_temp_model(dir, sizeof dir);
+    ck_assert_msg(gpt2_save(&m, dir, save, &err) == 0, "%s", err.msg);
+    gpt2_free(&m);
+    ck_assert_msg(gpt2_load(&a, dir, 0, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(a.w.wte.dtype, want);
+    ck_assert_int_eq(a.w.h[0].attn_c_attn_weight.dtype, want);
+    const char *map = a.map;
+    ck_assert_msg((const char *)a.w.h[0].mlp_c_proj_weight.half >= map &&
+                  (const char *)a.w.h[0].mlp_c_proj_weight.half < map + a.map_len, "not used in place");
+    ck_assert_ptr_null(a.owned_half);
+    /* The same file with a header one byte longer (JSON allows a trailing space). */
+    join(src, dir, "model.safetensors");
+    read_whole(src, &text, &len);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--) n = (n << 8) | (unsigned char)text[i];
+    char *shifted = malloc(len + 1);
+    ck_assert(shifted != NULL);
+    for (int i = 0; i < 8; i++) shifted[i] = (char)((n + 1) >> (8 * i));
+    memcpy(shifted + 8, text + 8, (size_t)n);
+    shifted[8 + n] = ' ';
+    memcpy(shifted + 9 + n, text + 8 + n, len - 8 - (size_t)n);
+    make_temp_model(odd, sizeof odd);
+    join(path, odd, "model.safetensors");
+    write_file(path, shifted, len + 1);
+    ck_assert_msg(gpt2_load(&b, odd, 0, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(b.w.wte.dtype, want);
+    ck_assert_ptr_nonnull(b.owned_half);
+    float *la = last_logits(&a), *lb = last_logits(&b);
+    ck_assert_msg(memcmp(la, lb, (size_t)a.config.vocab_size * sizeof *la) == 0, "copied halves give other logits");
+    free(la);
+    free(lb);
+    gpt2_free(&a);
+    gpt2_free(&b);
+    /* Every prefix refused in every mode; the whole file loads in all four. */
+    join(path, odd, "model.safetensors");
+    for (size_t cut = 0; cut < len; cut++) {
+        write_file(path, text, cut);
+        char what[64];
+        snprintf(what, sizeof what, "%s: first %zu of %zu bytes", weight_dtype_name(want), cut, len);
+        ck_assert_msg(try_load_as(odd, what) == 0, "%s: loaded", what);
+    }
+    write_file(path, text, len);
+    ck_assert_int_eq(try_load_as(odd, "the whole file"), 4);
+    free(text);
+    free(shifted);
+    temp_dir_remove(dir);
+    temp_dir_remove(odd);
+}
+END_TEST
+
 /* Duplicate member names are found wherever they are, whatever else is there. */
 START_TEST(test_duplicate_keys) {
     static const struct { const char *json; long dup; } cases[] = {
@@ -274,6 +374,7 @@ static Suite *loader_suite(int n_rows) {
     tcase_add_test(edge, test_every_truncation);
     tcase_add_test(edge, test_every_header_byte);
     tcase_add_test(edge, test_duplicate_keys);
+    tcase_add_loop_test(edge, test_half_checkpoint, 0, 2);
     suite_add_tcase(s, edge);
     return s;
 }

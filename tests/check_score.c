@@ -59,7 +59,7 @@ END_TEST
 START_TEST(test_hand_built_distribution) {
     GPT2 m = zero_model(4, 4, 8);
     const double w[4] = {1, 2, 3, 2};
-    for (int v = 0; v < 4; v++) m.w.wte[v * 4] = (float)log(w[v]);
+    for (int v = 0; v < 4; v++) m.w.wte.f32[v * 4] = (float)log(w[v]);
     m.w.ln_f_bias[0] = 1.0f;
     int ids[5] = {0, 2, 1, 3, 0};
     ScoreResult r;

@@ -232,7 +232,7 @@ END_TEST
 
 static double obj_embed(void *ctx) {
     KernelCase *k = ctx;
-    embed(k->out, k->tokens, k->w, k->x, KT, 1, KC);   /* wte [V, C] in w, wpe [20, C] in x */
+    embed(k->out, k->tokens, matrix_f32(k->w), k->x, KT, 1, KC);   /* wte [V, C] in w, wpe [20, C] in x */
     return weighted_sum(k->out, k->r, KT * KC);
 }
 

@@ -2,7 +2,8 @@
 # make bench: the benchmark table on a GPT-2 124M-shaped checkpoint (random
 # weights, made once by `argen init --preset gpt2` and kept in build/bench/gpt2),
 # at 1 and 2 threads (the OpenMP build, build/omp/argen, which takes the AVX2
-# path at run time where the CPU has it), then 1 thread of the portable-kernels
+# path at run time where the CPU has it), 1 thread with the weight matrices
+# held in F16 (--weights f16), then 1 thread of the portable-kernels
 # build (build/portable/argen) and of `make fast`, written to docs/bench.md.
 # A benchmark, not a test: nothing in `make test` depends on these numbers.
 set -eu
@@ -34,6 +35,10 @@ tmp="$OUT.tmp.$$"
         echo
         OMP_NUM_THREADS=$threads "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown
     done
+    echo
+    echo "## 1 thread, weight matrices held in F16 (\`--weights f16\`: half the bytes per token)"
+    echo
+    OMP_NUM_THREADS=1 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown --weights f16
     if [ -x "$PORTABLE" ]; then
         echo
         echo "## 1 thread, portable kernels (-DARGEN_PORTABLE_KERNELS: the plain C compiled for baseline SSE2)"
@@ -71,9 +76,11 @@ tmp="$OUT.tmp.$$"
   the 2-thread section competed with them for both cores and shows it (4
   tok/s decode), and single runs moved by 30 % or more between repeats.
   Rerun `make bench` on a quiet machine before comparing builds.
-- **Not yet done**: half-precision weights kept in memory (`--weights
-  f16|bf16`), decode threads that each stream one contiguous share of every
-  matrix, and summary tracing within 10 % of untraced.
+- **Half-precision weights**: the F16 section holds the matrices in 16 bits
+  (widened to F32 in the kernels, the same bits as converting at load), so
+  its decode bound is twice the F32 one; see docs/generation.md.
+- **Not yet done**: decode threads that each stream one contiguous share of
+  every matrix, and summary tracing within 10 % of untraced.
 - **Tracing**: `summary` writes, per step, every layer and head's attention for
   the last query and the selection table; the time goes to formatting floats as
   their shortest round-trip decimals (`argen generate --profile` shows it as

@@ -57,6 +57,17 @@ int cli_unknown(const char *cmd, const char *opt) {
     return EXIT_USAGE;
 }
 
+int cli_weights(const char *cmd, const char *s, LoadWeights *out) {
+    if (strcmp(s, "f32") == 0) *out = LOAD_F32;
+    else if (strcmp(s, "f16") == 0) *out = LOAD_F16;
+    else if (strcmp(s, "bf16") == 0) *out = LOAD_BF16;
+    else {
+        fprintf(stderr, "argen %s: --weights: expected f32, f16 or bf16, got '%s'\n", cmd, s);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 int cli_is_help(const char *s) { return strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0; }
 
 int cli_check_outputs(const char *cmd, const NamedPath *inputs, size_t n_inputs, const NamedPath *outputs,

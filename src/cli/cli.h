@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "formats/checkpoint.h"
 #include "formats/files.h"
 
 #define EXIT_USAGE 2   /* a bad option or value: nothing was done */
@@ -50,6 +51,14 @@ int cli_double(const char *cmd, const char *opt, const char *s, double lo, int l
 /* Comma-separated token ids, each in [0, vocab) (vocab <= 0: unchecked).
  * *ids is malloc'ed. */
 int cli_ids(const char *cmd, const char *opt, const char *s, int vocab, int **ids, int *n);
+
+/* --weights f32|f16|bf16, on every command that runs the model: how its
+ * weight matrices are held in memory.  Prints "argen CMD: --weights:
+ * expected f32, f16 or bf16, got 'S'" otherwise. */
+int cli_weights(const char *cmd, const char *s, LoadWeights *out);
+#define CLI_WEIGHTS_HELP \
+    "--weights f32|f16|bf16 holds the weight matrices in memory in that type (default: as the\n" \
+    "checkpoint stores them); the kernels widen F16/BF16 to F32 as they read them.\n"
 
 /* Prints "argen CMD: unknown option 'OPT' (see argen CMD --help)" and returns EXIT_USAGE. */
 int cli_unknown(const char *cmd, const char *opt);

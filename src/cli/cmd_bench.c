@@ -28,12 +28,14 @@
 static const char *usage =
     "usage: argen bench --model DIR [--decode N] [--no-cache-decode N] [--prefill 64,256,1024]\n"
     "                   [--trace-decode N] [--trace-file PATH] [--repeat R] [--markdown]\n"
+    "                   [--weights f32|f16|bf16]\n"
     "Measures read bandwidth, load time, prefill tokens/s, decode tokens/s with the\n"
     "KV cache (N new tokens, default 256) and without it (default 32), the whole\n"
     "generation loop with the trace off, at summary and at full (--trace-decode N\n"
     "tokens, default 32, written to --trace-file, default /tmp/argen-bench-trace.json),\n"
     "and peak RSS.\n"
-    "Each figure is the median of R runs (default 3).  --markdown prints a table row set.\n";
+    "Each figure is the median of R runs (default 3).  --markdown prints a table row set.\n"
+    CLI_WEIGHTS_HELP;
 
 /* Bytes read per second by the simplest streaming loop: a sum with 16
  * partial sums over a buffer far larger than the caches (best of 5), in the
@@ -103,10 +105,11 @@ static void bench_kernels(int markdown, const GPT2 *m, int repeat) {
             for (int l = 0; l < (k == 4 ? 1 : c->n_layer); l++) {
                 const LayerWeights *w = &m->w.h[l];
                 int in = k == 3 ? 4 * (int)C : (int)C, out = k == 0 ? 3 * (int)C : k == 2 ? 4 * (int)C : (int)C;
-                const float *wt = k == 0 ? w->attn_c_attn_weight : k == 1 ? w->attn_c_proj_weight
-                                : k == 2 ? w->mlp_c_fc_weight : w->mlp_c_proj_weight;
-                if (k == 4) { matmul_transposed(y, x, m->w.lm_head, 1, (int)C, (int)V); bytes += (double)V * C * 4; }
-                else { matmul(y, x, wt, NULL, 1, in, out); bytes += (double)in * out * 4; }
+                Matrix wt = k == 0 ? w->attn_c_attn_weight : k == 1 ? w->attn_c_proj_weight
+                          : k == 2 ? w->mlp_c_fc_weight : k == 3 ? w->mlp_c_proj_weight : m->w.lm_head;
+                double es = wt.dtype == WEIGHTS_F32 ? 4 : 2;   /* bytes per weight as held */
+                if (k == 4) { matmul_transposed_weights(y, x, wt, 1, (int)C, (int)V); bytes += (double)V * C * es; }
+                else { matmul_weights(y, x, wt, NULL, 1, in, out); bytes += (double)in * out * es; }
             }
             double dt = now_seconds() - t0;
             if (dt < best) best = dt;
@@ -201,6 +204,7 @@ int cmd_bench(int argc, char **argv) {
     const char *cmd = "bench", *dir = NULL, *prefill_arg = "64,256,1024", *trace_file = "/tmp/argen-bench-trace.json";
     long n_decode = 256, n_nocache = 32, n_traced = 32, repeat = 3;
     int markdown = 0;
+    LoadWeights weights = LOAD_AS_STORED;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (cli_is_help(a)) { fputs(usage, stdout); return 0; }
@@ -209,6 +213,7 @@ int cmd_bench(int argc, char **argv) {
         if (strcmp(a, "--model") == 0) dir = v;
         else if (strcmp(a, "--prefill") == 0) prefill_arg = v;
         else if (strcmp(a, "--trace-file") == 0) trace_file = v;
+        else if (strcmp(a, "--weights") == 0) { if (cli_weights(cmd, v, &weights)) return EXIT_USAGE; }
         else if (strcmp(a, "--trace-decode") == 0) { if (cli_long(cmd, a, v, 0, 1 << 20, &n_traced)) return EXIT_USAGE; }
         else if (strcmp(a, "--decode") == 0) { if (cli_long(cmd, a, v, 1, 1 << 20, &n_decode)) return EXIT_USAGE; }
         else if (strcmp(a, "--no-cache-decode") == 0) { if (cli_long(cmd, a, v, 0, 1 << 20, &n_nocache)) return EXIT_USAGE; }
@@ -222,7 +227,7 @@ int cmd_bench(int argc, char **argv) {
     Error err;
     GPT2 m;
     double t0 = now_seconds();
-    if (gpt2_load(&m, dir, 0, &err)) { fprintf(stderr, "argen bench: %s\n", err.msg); return EXIT_FAIL; }
+    if (gpt2_load_weights(&m, dir, weights, &err)) { fprintf(stderr, "argen bench: %s\n", err.msg); return EXIT_FAIL; }
     double load_s = now_seconds() - t0;
     const GPT2Config *c = &m.config;
     int *prefill = NULL, n_prefill = 0;
@@ -231,7 +236,7 @@ int cmd_bench(int argc, char **argv) {
     if (n_nocache + 1 > c->n_positions) n_nocache = c->n_positions - 1;
     if (n_traced + 1 > c->n_positions) n_traced = c->n_positions - 1;
 
-    double weight_bytes = (double)m.n_floats * sizeof(float);
+    double weight_bytes = (double)m.weight_bytes;
     fprintf(stderr, "argen bench: measuring read bandwidth...\n");
     double bw = read_bandwidth((size_t)1 << 29);
     double bound = bw / weight_bytes;
@@ -246,7 +251,8 @@ int cmd_bench(int argc, char **argv) {
     int rc = EXIT_FAIL;
 
     printf("%s", markdown ? "| measure | value |\n|---|---|\n" : "");
-    row(markdown, "model", "%s (%.1f M params, %.1f MB f32)", dir, m.n_floats / 1e6, weight_bytes / 1e6);
+    row(markdown, "model", "%s (%.1f M params, %.1f MB, matrices %s)", dir, m.n_floats / 1e6, weight_bytes / 1e6,
+        weight_dtype_name(m.w.wte.dtype));
     row(markdown, "kernels", "%s", kernel_path_name(kernel_path()));
     row(markdown, "read bandwidth", "%.1f GB/s", bw / 1e9);
     row(markdown, "decode bound (bandwidth / weights)", "%.1f tok/s", bound);

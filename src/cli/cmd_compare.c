@@ -43,7 +43,8 @@ static const char *const usage_text =
     "  --json FILE         write the combined result as JSON\n"
     "  --markdown FILE     write the side-by-side table as Markdown\n"
     "  --no-special        treat \"<|endoftext|>\" in the prompt as plain text\n"
-    "  --ignore-eos        end-of-text is suppressed in the one-token-per-step columns (not beam)\n";
+    "  --ignore-eos        end-of-text is suppressed in the one-token-per-step columns (not beam)\n"
+    "  --weights W         f32|f16|bf16: the weight matrices in memory (default: as stored)\n";
 
 typedef struct { int start, end, len; } Loop;   /* tokens [start, end) repeat with period len */
 
@@ -491,6 +492,7 @@ static void write_json(FILE *f, const PromptedModel *pm, const Column *cols, int
 
 typedef struct {
     const char *model, *prompt, *ids, *strategies, *json, *markdown;
+    LoadWeights weights;      /* --weights */
     uint64_t seed;
     int shared, allow_special, max_new;
     int ignore_eos;           /* --ignore-eos: min-new-tokens = max-new-tokens */
@@ -514,7 +516,7 @@ static int parse_options(int argc, char **argv, CompareOptions *o) {
         if (strcmp(a, "--ignore-eos") == 0) { o->ignore_eos = 1; continue; }
         if (strcmp(a, "--model") && strcmp(a, "--prompt") && strcmp(a, "--ids") && strcmp(a, "--strategies") &&
             strcmp(a, "--json") && strcmp(a, "--markdown") && strcmp(a, "--seed") && strcmp(a, "--max-new-tokens") &&
-            strcmp(a, "--temperature"))
+            strcmp(a, "--temperature") && strcmp(a, "--weights"))
             return cli_unknown(cmd, a);
         if (!(v = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE;
         if (!strcmp(a, "--model")) o->model = v;
@@ -523,6 +525,7 @@ static int parse_options(int argc, char **argv, CompareOptions *o) {
         else if (!strcmp(a, "--strategies")) o->strategies = v;
         else if (!strcmp(a, "--json")) o->json = v;
         else if (!strcmp(a, "--markdown")) o->markdown = v;
+        else if (!strcmp(a, "--weights")) { if (cli_weights(cmd, v, &o->weights)) return EXIT_USAGE; }
         else if (!strcmp(a, "--seed")) { if (cli_long(cmd, a, v, 0, CLI_SEED_MAX, &n)) return EXIT_USAGE; o->seed = (uint64_t)n; }
         else if (!strcmp(a, "--max-new-tokens")) { if (cli_long(cmd, a, v, 1, 1024, &n)) return EXIT_USAGE; o->max_new = (int)n; }
         else if (cli_double(cmd, a, v, 0, 0, SAMPLER_TEMPERATURE_MAX, 0, &o->temperature)) return EXIT_USAGE;
@@ -559,7 +562,7 @@ int cmd_compare(int argc, char **argv) {
     if (cli_check_outputs(cmd, inputs, 1, outputs, 2) != 0) return EXIT_USAGE;
     Error err;
     PromptedModel pm;
-    if (prompted_model_load(&pm, o.model, &err) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, err.msg); return EXIT_FAIL; }
+    if (prompted_model_load(&pm, o.model, o.weights, &err) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, err.msg); return EXIT_FAIL; }
     if (prompted_model_prompt(&pm, o.prompt, o.ids, o.allow_special, &err) != 0) {
         fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
         prompted_model_free(&pm);

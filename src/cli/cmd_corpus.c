@@ -24,7 +24,7 @@ static const char *USAGE =
     "usage: argen corpus --out FILE [--bytes N] [--seed S]\n"
     "       argen corpus --sample N [--seed S]\n"
     "       argen corpus --branch-points [--json] [--context TEXT]\n"
-    "       argen corpus --evaluate --model DIR [--json]\n"
+    "       argen corpus --evaluate --model DIR [--json] [--weights f32|f16|bf16]\n"
     "\n"
     "Writes short stories from a fixed probabilistic grammar (docs/corpus.md),\n"
     "each followed by \"\\n<|endoftext|>\\n\".  Same seed, same bytes on every machine.\n"
@@ -40,7 +40,9 @@ static const char *USAGE =
     "  --context TEXT    with --branch-points: only the branch point whose context is TEXT\n"
     "  --evaluate        the model's learned next-word distribution at every branch point\n"
     "                    beside the true one, with KL(true || learned) in nats\n"
-    "  --model DIR       with --evaluate: a model folder with vocab.json and merges.txt\n";
+    "  --model DIR       with --evaluate: a model folder with vocab.json and merges.txt\n"
+    "  --weights W       with --evaluate: f32|f16|bf16, the weight matrices in memory\n"
+    "                    (default: as stored)\n";
 
 typedef struct {
     const char *out;          /* --out, or NULL */
@@ -53,6 +55,7 @@ typedef struct {
     int bytes_given;          /* --bytes given (only meaningful with --out) */
     int evaluate;             /* --evaluate given */
     const char *model;        /* --model, or NULL */
+    const char *weights;      /* --weights, or NULL */
 } CorpusArgs;
 
 /* Returns 0, or EXIT_USAGE after printing why. */
@@ -65,6 +68,10 @@ static int parse_args(int argc, char **argv, CorpusArgs *a) {
         else if (strcmp(opt, "--evaluate") == 0) a->evaluate = 1;
         else if (strcmp(opt, "--model") == 0) {
             if (!(a->model = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE;
+        }
+        else if (strcmp(opt, "--weights") == 0) {
+            LoadWeights unused;
+            if (!(a->weights = cli_value(cmd, argc, argv, &i)) || cli_weights(cmd, a->weights, &unused)) return EXIT_USAGE;
         }
         else if (strcmp(opt, "--out") == 0) {
             if (!(a->out = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE;
@@ -102,6 +109,10 @@ static int parse_args(int argc, char **argv, CorpusArgs *a) {
     if (a->evaluate != (a->model != NULL)) {
         fprintf(stderr, "argen corpus: %s\n", a->evaluate ? "--model: expected a model folder with --evaluate"
                                                          : "--model: only with --evaluate");
+        return EXIT_USAGE;
+    }
+    if (a->weights && !a->evaluate) {
+        fprintf(stderr, "argen corpus: --weights: only with --evaluate\n");
         return EXIT_USAGE;
     }
     return 0;
@@ -205,7 +216,9 @@ static int evaluate_model(const CorpusArgs *a) {
     GPT2 m;
     Tokenizer tok;
     Error err;
-    if (gpt2_load(&m, a->model, 0, &err)) { fprintf(stderr, "argen corpus: %s\n", err.msg); return EXIT_FAIL; }
+    LoadWeights weights = LOAD_AS_STORED;
+    if (a->weights) cli_weights("corpus", a->weights, &weights);   /* checked by parse_args */
+    if (gpt2_load_weights(&m, a->model, weights, &err)) { fprintf(stderr, "argen corpus: %s\n", err.msg); return EXIT_FAIL; }
     if (tokenizer_load(&tok, a->model, &err)) {
         fprintf(stderr, "argen corpus: %s\n", err.msg);
         gpt2_free(&m);
@@ -303,7 +316,8 @@ static int write_corpus(const CorpusArgs *a) {
 }
 
 int cmd_corpus(int argc, char **argv) {
-    CorpusArgs a = {.out = NULL, .bytes = DEFAULT_BYTES, .seed = DEFAULT_SEED, .context = NULL, .model = NULL};
+    CorpusArgs a = {.out = NULL, .bytes = DEFAULT_BYTES, .seed = DEFAULT_SEED, .context = NULL, .model = NULL,
+                    .weights = NULL};
     for (int i = 1; i < argc; i++)
         if (cli_is_help(argv[i])) { fputs(USAGE, stdout); return 0; }
     int rc = parse_args(argc, argv, &a);

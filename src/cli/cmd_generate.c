@@ -45,6 +45,7 @@ static const char *const usage_text =
     "  --timing FILE.tsv        per step: wall seconds, positions processed, KV cache size\n"
     "  --profile                at the end, the time spent in each stage (on stderr)\n"
     "  --no-special             treat \"<|endoftext|>\" in the prompt as plain text\n"
+    "  --weights W              f32|f16|bf16: the weight matrices in memory (default: as stored)\n"
     "\n"
     "The processors apply in Hugging Face's order: repetition penalty, temperature,\n"
     "top-k, top-p, min-p; then one PCG32 uniform draw picks from what is left.\n"
@@ -55,6 +56,7 @@ static const char *const usage_text =
 
 typedef struct {
     const char *model, *trace, *timing;
+    LoadWeights weights;     /* --weights */
     TextInput in;            /* --prompt/--text, --file, --ids or stdin */
     GenerateOptions gen;
     TraceLevel level;
@@ -77,6 +79,7 @@ static int parse_value_option(const char *cmd, const char *a, const char *v, Cmd
     if (strcmp(a, "--model") == 0) o->model = v;
     else if (strcmp(a, "--trace") == 0) o->trace = v;
     else if (strcmp(a, "--timing") == 0) o->timing = v;
+    else if (strcmp(a, "--weights") == 0) { if (cli_weights(cmd, v, &o->weights)) return EXIT_USAGE; }
     else if (strcmp(a, "--block") == 0) {
         if (cli_long(cmd, a, v, 1, 1024, &n)) return EXIT_USAGE;
         o->block = (int)n;
@@ -138,7 +141,7 @@ static int parse_value_option(const char *cmd, const char *a, const char *v, Cmd
 static int is_value_option(const char *a) {
     static const char *const names[] = {"--model", "--trace", "--strategy", "--temperature",
         "--top-k", "--top-p", "--min-p", "--repetition-penalty", "--beams", "--length-penalty", "--seed",
-        "--max-new-tokens", "--min-new-tokens", "--trace-level", "--top-n", "--timing", "--block"};
+        "--max-new-tokens", "--min-new-tokens", "--trace-level", "--top-n", "--timing", "--block", "--weights"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) if (strcmp(a, names[i]) == 0) return 1;
     return 0;
 }
@@ -398,7 +401,7 @@ int cmd_generate(int argc, char **argv) {
     o.gen.interrupt = cli_stop_flag();
     Error err;
     PromptedModel pm;
-    if (prompted_model_load(&pm, o.model, &err) != 0) {
+    if (prompted_model_load(&pm, o.model, o.weights, &err) != 0) {
         fprintf(stderr, "argen %s: %s\n", cmd, err.msg);
         free(text);
         return EXIT_FAIL;

@@ -19,19 +19,21 @@
 
 static const char *usage =
     "usage: argen logits --model DIR [--prompt TEXT | --file FILE | --ids 464,2068,7586] [--all-positions]\n"
-    "                    [--no-kv-cache]\n"
+    "                    [--no-kv-cache] [--weights f32|f16|bf16]\n"
     TEXT_INPUT_USAGE
     "Prints {\"ids\": [...], \"logits\": [...]}: the logits at the last position, or one\n"
     "row per position with --all-positions.\n"
     "By default the ids go through the KV cache one at a time, as during generation;\n"
     "--no-kv-cache runs the whole sequence in one pass under the causal mask instead.\n"
     "The two give the same numbers: that is what the KV cache must guarantee.\n"
-    "A text needs the model folder's vocab.json and merges.txt; --ids works without.\n";
+    "A text needs the model folder's vocab.json and merges.txt; --ids works without.\n"
+    CLI_WEIGHTS_HELP;
 
 int cmd_logits(int argc, char **argv) {
     const char *cmd = "logits", *dir = NULL;
     TextInput in = {0};      /* --prompt/--text, --file, --ids or stdin */
     int all = 0, no_cache = 0;
+    LoadWeights weights = LOAD_AS_STORED;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) { fputs(usage, stdout); return 0; }
@@ -41,6 +43,10 @@ int cmd_logits(int argc, char **argv) {
         if (strcmp(a, "--all-positions") == 0) all = 1;
         else if (strcmp(a, "--no-kv-cache") == 0) no_cache = 1;
         else if (strcmp(a, "--model") == 0) { if (!(dir = cli_value(cmd, argc, argv, &i))) return EXIT_USAGE; }
+        else if (strcmp(a, "--weights") == 0) {
+            const char *v = cli_value(cmd, argc, argv, &i);
+            if (!v || cli_weights(cmd, v, &weights)) return EXIT_USAGE;
+        }
         else return cli_unknown(cmd, a);
     }
     if (!dir) { fprintf(stderr, "argen logits: --model: expected a model folder (see argen logits --help)\n"); return EXIT_USAGE; }
@@ -51,7 +57,7 @@ int cmd_logits(int argc, char **argv) {
     if (rc != 0) return rc;
     PromptedModel pm;
     Error err;
-    if (prompted_model_load(&pm, dir, &err)) {
+    if (prompted_model_load(&pm, dir, weights, &err)) {
         fprintf(stderr, "argen logits: %s\n", err.msg);
         free(text);
         return EXIT_FAIL;

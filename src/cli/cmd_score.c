@@ -35,6 +35,7 @@ static const char *const usage_text =
     "  --json             print the JSON document instead of the table\n"
     "  --trace FILE.json  write the JSON document (\"kind\": \"score\", traces/schema.json)\n"
     "  --no-special       treat \"<|endoftext|>\" in the text as plain text\n"
+    "  --weights W        f32|f16|bf16: the weight matrices in memory (default: as stored)\n"
     "\n"
     "A text longer than the context window (n_positions) is refused: it is not\n"
     "scored in sliding windows.\n";
@@ -44,6 +45,7 @@ typedef struct {
     TextInput in;            /* --text/--prompt, --file, --ids or stdin */
     int bos, json, allow_special;
     long free_from;          /* 0: off */
+    LoadWeights weights;     /* --weights */
 } ScoreOptions;
 
 /* Greedy generation from the text's first K tokens, beside the reference. */
@@ -75,6 +77,11 @@ static int parse_options(int argc, char **argv, ScoreOptions *o) {
         if (strcmp(a, "--free-from") == 0) {
             const char *v = cli_value(cmd, argc, argv, &i);
             if (!v || cli_long(cmd, a, v, 1, 1000000, &o->free_from)) return EXIT_USAGE;
+            continue;
+        }
+        if (strcmp(a, "--weights") == 0) {
+            const char *v = cli_value(cmd, argc, argv, &i);
+            if (!v || cli_weights(cmd, v, &o->weights)) return EXIT_USAGE;
             continue;
         }
         if (strcmp(a, "--model") == 0) slot = &o->model;
@@ -324,7 +331,7 @@ int cmd_score(int argc, char **argv) {
     if (cli_check_outputs(cmd, inputs, 2, outputs, 1) != 0) return EXIT_USAGE;
     Error err;
     PromptedModel pm;
-    if (prompted_model_load(&pm, o.model, &err) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, err.msg); return EXIT_FAIL; }
+    if (prompted_model_load(&pm, o.model, o.weights, &err) != 0) { fprintf(stderr, "argen %s: %s\n", cmd, err.msg); return EXIT_FAIL; }
     int *ids = NULL, n = 0;
     ScoreResult r = {0};
     FreeRun fr = {0};

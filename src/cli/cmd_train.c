@@ -94,6 +94,11 @@ static int parse_args(TrainArgs *a, int argc, char **argv) {
         if (strcmp(o, "--data") == 0) { VALUE(); a->data = s; }
         else if (strcmp(o, "--ids-file") == 0) { VALUE(); a->ids_file = s; }
         else if (strcmp(o, "--model") == 0) { VALUE(); a->model = s; }
+        else if (strcmp(o, "--weights") == 0) {   /* the optimizer updates F32 weights in place */
+            fprintf(stderr, "argen %s: --weights: training holds the weights in F32 whatever the checkpoint stores; "
+                    "drop the option\n", cmd);
+            return EXIT_USAGE;
+        }
         else if (strcmp(o, "--out") == 0) { VALUE(); a->out = s; }
         else if (strcmp(o, "--steps") == 0) { VALUE(); LONG(1, 1000000000L); a->cfg.steps = v; }
         else if (strcmp(o, "--batch") == 0) { VALUE(); LONG(1, 4096); a->cfg.batch = (int)v; }

@@ -8,9 +8,9 @@
 #include "formats/files.h"
 #include "formats/input_file.h"
 
-int prompted_model_load(PromptedModel *pm, const char *dir, Error *err) {
+int prompted_model_load(PromptedModel *pm, const char *dir, LoadWeights weights, Error *err) {
     memset(pm, 0, sizeof *pm);
-    if (gpt2_load(&pm->model, dir, 0, err) != 0) return -1;
+    if (gpt2_load_weights(&pm->model, dir, weights, err) != 0) return -1;
     char vocab[4096];
     Error ignored;
     /* Whether the folder has a tokenizer; tokenizer_load then checks what it is. */

@@ -23,9 +23,10 @@ typedef struct {
     int n_prompt;
 } PromptedModel;
 
-/* Loads DIR's model (and its tokenizer when the files are there).  Returns
- * -1 with err set on a file or model error. */
-int prompted_model_load(PromptedModel *pm, const char *dir, Error *err);
+/* Loads DIR's model, its weight matrices held as `weights` says (and its
+ * tokenizer when the files are there).  Returns -1 with err set on a file or
+ * model error. */
+int prompted_model_load(PromptedModel *pm, const char *dir, LoadWeights weights, Error *err);
 /* Sets the prompt from text (encoded) or from ids_text ("464,2068"); exactly
  * one is non-NULL.  Returns -1 and sets err, naming the option and range,
  * for an empty prompt, ids outside the vocabulary, or text without a tokenizer. */

@@ -75,12 +75,12 @@ void attention_block(const GPT2 *m, RunState *s, int l, const float *x, int T, i
     /* ln1_out = ln_1(x)                                    [T, C]  -> [T, C] */
     layernorm(a->ln1_out, a->ln1_mean, a->ln1_rstd, x, w->ln_1_weight, w->ln_1_bias, T, C, c->layer_norm_epsilon);
     /* qkv = ln1_out @ c_attn + b: q | k | v side by side   [T, C]  -> [T, 3C] */
-    matmul(a->qkv, a->ln1_out, w->attn_c_attn_weight, w->attn_c_attn_bias, T, C, 3 * C);
+    matmul_weights(a->qkv, a->ln1_out, w->attn_c_attn_weight, w->attn_c_attn_bias, T, C, 3 * C);
     /* att_out = softmax(q k^T / sqrt(hs), causal) v         [T, 3C] -> [T, C] */
     attention(a->att_out, a->att_probs, s->key_cache + cache_off, s->value_cache + cache_off,
               a->qkv, T, pos, C, c->n_head, N);
     /* attn_proj = att_out @ c_proj + b                      [T, C]  -> [T, C] */
-    matmul(a->attn_proj, a->att_out, w->attn_c_proj_weight, w->attn_c_proj_bias, T, C, C);
+    matmul_weights(a->attn_proj, a->att_out, w->attn_c_proj_weight, w->attn_c_proj_bias, T, C, C);
     /* res1 = x + attn_proj: the residual stream             [T, C] */
     residual_add(a->res1, x, a->attn_proj, (size_t)T * C);
 }
@@ -93,11 +93,11 @@ void mlp_block(const GPT2 *m, RunState *s, int l, int T) {
     /* ln2_out = ln_2(res1)                                  [T, C]  -> [T, C] */
     layernorm(a->ln2_out, a->ln2_mean, a->ln2_rstd, a->res1, w->ln_2_weight, w->ln_2_bias, T, C, c->layer_norm_epsilon);
     /* fc = ln2_out @ c_fc + b                               [T, C]  -> [T, 4C] */
-    matmul(a->fc, a->ln2_out, w->mlp_c_fc_weight, w->mlp_c_fc_bias, T, C, 4 * C);
+    matmul_weights(a->fc, a->ln2_out, w->mlp_c_fc_weight, w->mlp_c_fc_bias, T, C, 4 * C);
     /* fc_gelu = gelu(fc)                                    [T, 4C] */
     gelu(a->fc_gelu, a->fc, (size_t)T * 4 * C);
     /* mlp_proj = fc_gelu @ c_proj + b                       [T, 4C] -> [T, C] */
-    matmul(a->mlp_proj, a->fc_gelu, w->mlp_c_proj_weight, w->mlp_c_proj_bias, T, 4 * C, C);
+    matmul_weights(a->mlp_proj, a->fc_gelu, w->mlp_c_proj_weight, w->mlp_c_proj_bias, T, 4 * C, C);
     /* res2 = res1 + mlp_proj: the block's output            [T, C] */
     residual_add(a->res2, a->res1, a->mlp_proj, (size_t)T * C);
 }
@@ -138,7 +138,7 @@ int forward_pass(const GPT2 *m, RunState *s, const int *tokens, int T, int pos,
 
 void logits_from_hidden(const GPT2 *m, RunState *s, const float *h) {
     /* logits = h @ lm_head^T                               [C] -> [V] */
-    matmul_transposed(s->logits, h, m->w.lm_head, 1, m->config.n_embd, m->config.vocab_size);
+    matmul_transposed_weights(s->logits, h, m->w.lm_head, 1, m->config.n_embd, m->config.vocab_size);
 }
 
 void logits_final(const GPT2 *m, RunState *s) {
@@ -148,7 +148,7 @@ void logits_final(const GPT2 *m, RunState *s) {
 
 void logits_all(const GPT2 *m, RunState *s) {
     /* logits = lnf_out @ lm_head^T, every position         [T, C] -> [T, V] */
-    matmul_transposed(s->logits, s->lnf_out, m->w.lm_head, s->last_T, m->config.n_embd, m->config.vocab_size);
+    matmul_transposed_weights(s->logits, s->lnf_out, m->w.lm_head, s->last_T, m->config.n_embd, m->config.vocab_size);
 }
 
 int check_logits_finite(const float *logits, int V, const char *where, int at, Error *err) {

@@ -19,12 +19,12 @@
 #include <omp.h>
 #endif
 
-void embed(float *out, const int *tokens, const float *wte, const float *wpe, int T, int pos, int C) {
+void embed(float *out, const int *tokens, Matrix wte, const float *wpe, int T, int pos, int C) {
     for (int t = 0; t < T; t++) {
-        const float *tok = wte + (size_t)tokens[t] * C;
+        size_t tok = (size_t)tokens[t] * C;   /* row tokens[t] of wte */
         const float *at = wpe + (size_t)(pos + t) * C;
         float *o = out + (size_t)t * C;
-        for (int i = 0; i < C; i++) o[i] = tok[i] + at[i];
+        for (int i = 0; i < C; i++) o[i] = matrix_element(wte, tok + i) + at[i];
     }
 }
 
@@ -74,6 +74,7 @@ void matmul_reference(float *out, const float *x, const float *w, const float *b
 #endif
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(ARGEN_PORTABLE_KERNELS)
 #define HAVE_AVX2_PATH 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -281,6 +282,395 @@ void matmul_transposed_on(KernelPath path, float *out, const float *x, const flo
 
 void matmul_transposed(float *out, const float *x, const float *w, int T, int C, int V) {
     matmul_transposed_on(kernel_path(), out, x, w, T, C, V);
+}
+
+/* ======================================================================== */
+/* Weights in half precision: widen a block, then the same loops             */
+
+/* A half kernel reads each weight as 16 bits and widens it to F32 before
+ * its multiply.  Widening is exact, so every sum sees the same terms in the
+ * same order as in the F32 loops above: the bits of the F32 kernel on the
+ * converted matrix.  What changes is what streams from memory: two bytes per
+ * weight instead of four.  The portable loops widen a small block (8 rows of
+ * 64 columns, or a tile's row) into an F32 buffer in the L1 cache and run the
+ * F32 loop body on it; the AVX2 loops widen 8 weights in a register. */
+
+Matrix matrix_f32(float *w) {
+    Matrix m = {WEIGHTS_F32, w, NULL};
+    return m;
+}
+
+Matrix matrix_half(const uint16_t *w, WeightDType dtype) {
+    Matrix m = {dtype, NULL, w};
+    return m;
+}
+
+const char *weight_dtype_name(WeightDType dtype) {
+    return dtype == WEIGHTS_F16 ? "f16" : dtype == WEIGHTS_BF16 ? "bf16" : "f32";
+}
+
+/* F16 (1 sign, 5 exponent, 10 mantissa bits) to F32, exactly.  Written
+ * with masks instead of branches so that a loop of them vectorises: every
+ * case is computed and the right one kept. */
+KERNEL_INLINE float f16_widen(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = h & 0x7c00u;
+    uint32_t moved = (uint32_t)(h & 0x7fff) << 13;          /* exponent and mantissa at F32's places */
+    uint32_t rebias = (uint32_t)(127 - 15) << 23;           /* exponent e -> e + 112 */
+    uint32_t special = 0u - (uint32_t)(exp == 0x7c00u);     /* inf, NaN: 31 + 112 + 112 = 255 */
+    uint32_t normal = moved + rebias + (special & rebias);
+    float tiny = (float)(int)(h & 0x3ff) * 0x1p-24f;         /* exponent 0: mantissa * 2^-24, exact */
+    uint32_t tiny_bits, zero_exp = 0u - (uint32_t)(exp == 0);
+    memcpy(&tiny_bits, &tiny, 4);
+    uint32_t bits = (tiny_bits & zero_exp) | (normal & ~zero_exp) | sign;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+KERNEL_INLINE float bf16_widen(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+float f16_to_f32(uint16_t h) { return f16_widen(h); }
+float bf16_to_f32(uint16_t h) { return bf16_widen(h); }
+
+float matrix_element(Matrix w, size_t k) {
+    switch (w.dtype) {
+    case WEIGHTS_F16: return f16_widen(w.half[k]);
+    case WEIGHTS_BF16: return bf16_widen(w.half[k]);
+    default: return w.f32[k];
+    }
+}
+
+/* The plain references: matmul_reference and dot with widen(w). */
+void matmul_weights_reference(float *out, const float *x, Matrix w, const float *bias, int T, int in, int out_dim) {
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < out_dim; o++) {
+            float sum = bias ? bias[o] : 0.0f;
+            for (int i = 0; i < in; i++) sum += x[(size_t)t * in + i] * matrix_element(w, (size_t)i * out_dim + o);
+            out[(size_t)t * out_dim + o] = sum;
+        }
+}
+
+void matmul_transposed_weights_reference(float *out, const float *x, Matrix w, int T, int C, int V) {
+    for (int t = 0; t < T; t++)
+        for (int v = 0; v < V; v++) {
+            float lane[16] = {0};   /* lane k sums the terms i = k mod 16, in order */
+            for (int i = 0; i < C; i++) lane[i % 16] += x[(size_t)t * C + i] * matrix_element(w, (size_t)v * C + i);
+            for (int width = 8; width > 0; width /= 2)
+                for (int k = 0; k < width; k++) lane[k] += lane[k + width];
+            out[(size_t)t * V + v] = lane[0];
+        }
+}
+
+#define WIDEN_COLS 64   /* portable decode and dot: columns widened per row and pass (8 rows: a 2 KB buffer) */
+
+/* dst[0..n) = widen(src[0..n)). */
+typedef void (*WidenFn)(float *restrict dst, const uint16_t *restrict src, int n);
+
+static void widen_f16_portable(float *restrict dst, const uint16_t *restrict src, int n) {
+    for (int k = 0; k < n; k++) dst[k] = f16_widen(src[k]);
+}
+static void widen_bf16_portable(float *restrict dst, const uint16_t *restrict src, int n) {
+    for (int k = 0; k < n; k++) dst[k] = bf16_widen(src[k]);
+}
+
+/* Portable decode: rows i..i+7 of columns c..c+63 widened, then matvec_strip_body on them. */
+KERNEL_INLINE void matvec_strip_half_body(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                          int in, int out_dim, int o0, int o1, WidenFn widen) {
+    float buf[ROWS * WIDEN_COLS];
+    for (int i = 0; i < in; i += ROWS) {
+        int rows = in - i < ROWS ? in - i : ROWS;
+        for (int c = o0; c < o1; c += WIDEN_COLS) {
+            int n = o1 - c < WIDEN_COLS ? o1 - c : WIDEN_COLS;
+            for (int r = 0; r < rows; r++) widen(buf + r * n, w + (size_t)(i + r) * out_dim + c, n);
+            matvec_strip_body(y + c, x + i, buf, rows, n, 0, n);   /* buf is rows x n, laid out [rows, n] */
+        }
+    }
+}
+
+/* Prefill, portable: matmul_tile_portable with row i's TILE_O weights widened first. */
+KERNEL_INLINE void matmul_tile_half_body(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                         int in, int out_dim, int t0, int o0, WidenFn widen) {
+    float acc[TILE_T][TILE_O], wi[TILE_O];
+    for (int t = 0; t < TILE_T; t++)
+        for (int o = 0; o < TILE_O; o++) acc[t][o] = out[(size_t)(t0 + t) * out_dim + o0 + o];
+    for (int i = 0; i < in; i++) {
+        widen(wi, w + (size_t)i * out_dim + o0, TILE_O);
+        for (int t = 0; t < TILE_T; t++) {
+            float xv = x[(size_t)(t0 + t) * in + i];
+            for (int o = 0; o < TILE_O; o++) acc[t][o] += xv * wi[o];
+        }
+    }
+    for (int t = 0; t < TILE_T; t++)
+        for (int o = 0; o < TILE_O; o++) out[(size_t)(t0 + t) * out_dim + o0 + o] = acc[t][o];
+}
+
+/* Portable unembedding: dot_body over b widened 64 at a time (64 is a multiple of
+ * 16, so term i still lands in lane i mod 16). */
+KERNEL_INLINE float dot_half_body(const float *restrict a, const uint16_t *restrict b, int n, WidenFn widen) {
+    float part[16] = {0}, bw[WIDEN_COLS];
+    for (int i0 = 0; i0 < n; i0 += WIDEN_COLS) {
+        int m = n - i0 < WIDEN_COLS ? n - i0 : WIDEN_COLS;
+        const float *ai = a + i0;
+        widen(bw, b + i0, m);
+        int i = 0;
+        for (; i + 16 <= m; i += 16)
+            for (int k = 0; k < 16; k++) part[k] += ai[i + k] * bw[i + k];
+        for (; i < m; i++) part[i & 15] += ai[i] * bw[i];
+    }
+    for (int width = 8; width > 0; width /= 2)
+        for (int k = 0; k < width; k++) part[k] += part[k + width];
+    return part[0];
+}
+
+/* The bodies compiled for each path and dtype. */
+static void matvec_strip_f16_portable(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                      int in, int out_dim, int o0, int o1) {
+    matvec_strip_half_body(y, x, w, in, out_dim, o0, o1, widen_f16_portable);
+}
+static void matvec_strip_bf16_portable(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                       int in, int out_dim, int o0, int o1) {
+    matvec_strip_half_body(y, x, w, in, out_dim, o0, o1, widen_bf16_portable);
+}
+static void matmul_tile_f16_portable(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                     int in, int out_dim, int t0, int o0) {
+    matmul_tile_half_body(out, x, w, in, out_dim, t0, o0, widen_f16_portable);
+}
+static void matmul_tile_bf16_portable(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                      int in, int out_dim, int t0, int o0) {
+    matmul_tile_half_body(out, x, w, in, out_dim, t0, o0, widen_bf16_portable);
+}
+static float dot_f16_portable(const float *restrict a, const uint16_t *restrict b, int n) {
+    return dot_half_body(a, b, n, widen_f16_portable);
+}
+static float dot_bf16_portable(const float *restrict a, const uint16_t *restrict b, int n) {
+    return dot_half_body(a, b, n, widen_bf16_portable);
+}
+#ifdef HAVE_AVX2_PATH
+/* On the AVX2 path the weights are widened in registers, eight at a time,
+ * right before their multiply: F16C's vcvtph2ps for F16 (exact), a 16-bit
+ * shift for BF16.  Otherwise the loops are matvec_strip_body, matmul_tile_avx2
+ * and dot_body, term for term.  They need F16C as well as AVX2 (every x86 CPU
+ * with AVX2 has it; half_loops checks). */
+#define HALF_TARGET __attribute__((target("avx2,f16c")))
+
+HALF_TARGET KERNEL_INLINE __m256 widen8(const uint16_t *p, WeightDType dtype) {
+    __m128i h = _mm_loadu_si128((const __m128i *)p);
+    if (dtype == WEIGHTS_F16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+KERNEL_INLINE float widen1(uint16_t h, WeightDType dtype) { return dtype == WEIGHTS_F16 ? f16_widen(h) : bf16_widen(h); }
+
+/* matvec_strip_body: rows i..i+7 added to eight outputs per register. */
+HALF_TARGET KERNEL_INLINE void matvec_strip_half_avx2(float *restrict y, const float *restrict x,
+                                                     const uint16_t *restrict w, int in, int out_dim,
+                                                     int o0, int o1, WeightDType dtype) {
+    int i = 0;
+    for (; i + ROWS <= in; i += ROWS) {
+        const uint16_t *w0 = w + (size_t)i * out_dim;
+        const uint16_t *w1 = w0 + out_dim, *w2 = w1 + out_dim, *w3 = w2 + out_dim, *w4 = w3 + out_dim;
+        const uint16_t *w5 = w4 + out_dim, *w6 = w5 + out_dim, *w7 = w6 + out_dim;
+        const float *xi = x + i;
+        __m256 x0 = _mm256_set1_ps(xi[0]), x1 = _mm256_set1_ps(xi[1]), x2 = _mm256_set1_ps(xi[2]);
+        __m256 x3 = _mm256_set1_ps(xi[3]), x4 = _mm256_set1_ps(xi[4]), x5 = _mm256_set1_ps(xi[5]);
+        __m256 x6 = _mm256_set1_ps(xi[6]), x7 = _mm256_set1_ps(xi[7]);
+        int o = o0;
+        for (; o + 8 <= o1; o += 8) {
+            __m256 s = _mm256_loadu_ps(y + o);
+            s = _mm256_add_ps(s, _mm256_mul_ps(x0, widen8(w0 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x1, widen8(w1 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x2, widen8(w2 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x3, widen8(w3 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x4, widen8(w4 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x5, widen8(w5 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x6, widen8(w6 + o, dtype)));
+            s = _mm256_add_ps(s, _mm256_mul_ps(x7, widen8(w7 + o, dtype)));
+            _mm256_storeu_ps(y + o, s);
+        }
+        for (; o < o1; o++) {                 /* the last o1 - o0 mod 8 outputs, one at a time */
+            float s = y[o];
+            s += xi[0] * widen1(w0[o], dtype);
+            s += xi[1] * widen1(w1[o], dtype);
+            s += xi[2] * widen1(w2[o], dtype);
+            s += xi[3] * widen1(w3[o], dtype);
+            s += xi[4] * widen1(w4[o], dtype);
+            s += xi[5] * widen1(w5[o], dtype);
+            s += xi[6] * widen1(w6[o], dtype);
+            s += xi[7] * widen1(w7[o], dtype);
+            y[o] = s;
+        }
+    }
+    for (; i < in; i++) {                     /* the last in % ROWS rows, one at a time */
+        const uint16_t *wi = w + (size_t)i * out_dim;
+        __m256 xv = _mm256_set1_ps(x[i]);
+        int o = o0;
+        for (; o + 8 <= o1; o += 8)
+            _mm256_storeu_ps(y + o, _mm256_add_ps(_mm256_loadu_ps(y + o), _mm256_mul_ps(xv, widen8(wi + o, dtype))));
+        for (; o < o1; o++) y[o] += x[i] * widen1(wi[o], dtype);
+    }
+}
+
+/* matmul_tile_avx2 with row i's 16 weights widened as they are loaded. */
+HALF_TARGET KERNEL_INLINE void matmul_tile_half_avx2(float *restrict out, const float *restrict x,
+                                                    const uint16_t *restrict w, int in, int out_dim,
+                                                    int t0, int o0, WeightDType dtype) {
+    float *o = out + (size_t)t0 * out_dim + o0;
+    const float *xt = x + (size_t)t0 * in;
+    __m256 a00 = _mm256_loadu_ps(o + 0 * (size_t)out_dim), a01 = _mm256_loadu_ps(o + 0 * (size_t)out_dim + 8);
+    __m256 a10 = _mm256_loadu_ps(o + 1 * (size_t)out_dim), a11 = _mm256_loadu_ps(o + 1 * (size_t)out_dim + 8);
+    __m256 a20 = _mm256_loadu_ps(o + 2 * (size_t)out_dim), a21 = _mm256_loadu_ps(o + 2 * (size_t)out_dim + 8);
+    __m256 a30 = _mm256_loadu_ps(o + 3 * (size_t)out_dim), a31 = _mm256_loadu_ps(o + 3 * (size_t)out_dim + 8);
+    __m256 a40 = _mm256_loadu_ps(o + 4 * (size_t)out_dim), a41 = _mm256_loadu_ps(o + 4 * (size_t)out_dim + 8);
+    __m256 a50 = _mm256_loadu_ps(o + 5 * (size_t)out_dim), a51 = _mm256_loadu_ps(o + 5 * (size_t)out_dim + 8);
+    for (int i = 0; i < in; i++) {            /* row i's term of all 96 sums, i in order */
+        const uint16_t *wi = w + (size_t)i * out_dim + o0;
+        __m256 w0 = widen8(wi, dtype), w1 = widen8(wi + 8, dtype), xv;
+        xv = _mm256_set1_ps(xt[0 * (size_t)in + i]);
+        a00 = _mm256_add_ps(a00, _mm256_mul_ps(xv, w0)); a01 = _mm256_add_ps(a01, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[1 * (size_t)in + i]);
+        a10 = _mm256_add_ps(a10, _mm256_mul_ps(xv, w0)); a11 = _mm256_add_ps(a11, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[2 * (size_t)in + i]);
+        a20 = _mm256_add_ps(a20, _mm256_mul_ps(xv, w0)); a21 = _mm256_add_ps(a21, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[3 * (size_t)in + i]);
+        a30 = _mm256_add_ps(a30, _mm256_mul_ps(xv, w0)); a31 = _mm256_add_ps(a31, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[4 * (size_t)in + i]);
+        a40 = _mm256_add_ps(a40, _mm256_mul_ps(xv, w0)); a41 = _mm256_add_ps(a41, _mm256_mul_ps(xv, w1));
+        xv = _mm256_set1_ps(xt[5 * (size_t)in + i]);
+        a50 = _mm256_add_ps(a50, _mm256_mul_ps(xv, w0)); a51 = _mm256_add_ps(a51, _mm256_mul_ps(xv, w1));
+    }
+    _mm256_storeu_ps(o + 0 * (size_t)out_dim, a00); _mm256_storeu_ps(o + 0 * (size_t)out_dim + 8, a01);
+    _mm256_storeu_ps(o + 1 * (size_t)out_dim, a10); _mm256_storeu_ps(o + 1 * (size_t)out_dim + 8, a11);
+    _mm256_storeu_ps(o + 2 * (size_t)out_dim, a20); _mm256_storeu_ps(o + 2 * (size_t)out_dim + 8, a21);
+    _mm256_storeu_ps(o + 3 * (size_t)out_dim, a30); _mm256_storeu_ps(o + 3 * (size_t)out_dim + 8, a31);
+    _mm256_storeu_ps(o + 4 * (size_t)out_dim, a40); _mm256_storeu_ps(o + 4 * (size_t)out_dim + 8, a41);
+    _mm256_storeu_ps(o + 5 * (size_t)out_dim, a50); _mm256_storeu_ps(o + 5 * (size_t)out_dim + 8, a51);
+}
+
+/* dot_body: lanes 0..7 and 8..15 of the 16 partial sums in two registers. */
+HALF_TARGET KERNEL_INLINE float dot_half_avx2(const float *restrict a, const uint16_t *restrict b, int n,
+                                             WeightDType dtype) {
+    __m256 p0 = _mm256_setzero_ps(), p1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        p0 = _mm256_add_ps(p0, _mm256_mul_ps(_mm256_loadu_ps(a + i), widen8(b + i, dtype)));
+        p1 = _mm256_add_ps(p1, _mm256_mul_ps(_mm256_loadu_ps(a + i + 8), widen8(b + i + 8, dtype)));
+    }
+    float part[16];
+    _mm256_storeu_ps(part, p0);
+    _mm256_storeu_ps(part + 8, p1);
+    for (; i < n; i++) part[i & 15] += a[i] * widen1(b[i], dtype);
+    for (int width = 8; width > 0; width /= 2)
+        for (int k = 0; k < width; k++) part[k] += part[k + width];
+    return part[0];
+}
+
+HALF_TARGET static void matvec_strip_f16_avx2(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                              int in, int out_dim, int o0, int o1) {
+    matvec_strip_half_avx2(y, x, w, in, out_dim, o0, o1, WEIGHTS_F16);
+}
+HALF_TARGET static void matvec_strip_bf16_avx2(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                                               int in, int out_dim, int o0, int o1) {
+    matvec_strip_half_avx2(y, x, w, in, out_dim, o0, o1, WEIGHTS_BF16);
+}
+HALF_TARGET static void matmul_tile_f16_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                             int in, int out_dim, int t0, int o0) {
+    matmul_tile_half_avx2(out, x, w, in, out_dim, t0, o0, WEIGHTS_F16);
+}
+HALF_TARGET static void matmul_tile_bf16_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                                              int in, int out_dim, int t0, int o0) {
+    matmul_tile_half_avx2(out, x, w, in, out_dim, t0, o0, WEIGHTS_BF16);
+}
+HALF_TARGET static float dot_f16_avx2(const float *restrict a, const uint16_t *restrict b, int n) {
+    return dot_half_avx2(a, b, n, WEIGHTS_F16);
+}
+HALF_TARGET static float dot_bf16_avx2(const float *restrict a, const uint16_t *restrict b, int n) {
+    return dot_half_avx2(a, b, n, WEIGHTS_BF16);
+}
+#endif
+
+/* One path's three loops for one half dtype. */
+typedef struct {
+    void (*matvec_strip)(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+                         int in, int out_dim, int o0, int o1);
+    void (*matmul_tile)(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                        int in, int out_dim, int t0, int o0);
+    float (*dot)(const float *restrict a, const uint16_t *restrict b, int n);
+    int tile_t, tile_o;
+} HalfLoops;
+
+#ifdef HAVE_AVX2_PATH
+/* F16C (bit 29 of ECX for CPUID leaf 1): asked of the CPU directly, as not
+ * every compiler's __builtin_cpu_supports knows its name. */
+static int cpu_has_f16c(void) {
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+#endif
+
+static HalfLoops half_loops(KernelPath path, WeightDType dtype) {
+#ifdef HAVE_AVX2_PATH
+    if (path == KERNEL_AVX2 && __builtin_cpu_supports("avx2") && cpu_has_f16c()) {
+        if (dtype == WEIGHTS_BF16)
+            return (HalfLoops){matvec_strip_bf16_avx2, matmul_tile_bf16_avx2, dot_bf16_avx2, TILE_T_AVX2, TILE_O_AVX2};
+        return (HalfLoops){matvec_strip_f16_avx2, matmul_tile_f16_avx2, dot_f16_avx2, TILE_T_AVX2, TILE_O_AVX2};
+    }
+#endif
+    (void)path;
+    if (dtype == WEIGHTS_BF16)
+        return (HalfLoops){matvec_strip_bf16_portable, matmul_tile_bf16_portable, dot_bf16_portable, TILE_T, TILE_O};
+    return (HalfLoops){matvec_strip_f16_portable, matmul_tile_f16_portable, dot_f16_portable, TILE_T, TILE_O};
+}
+
+/* matmul_on's loops over tiles and strips, on half weights. */
+static void matmul_half_on(KernelPath path, float *restrict out, const float *restrict x, const uint16_t *restrict w,
+                           WeightDType dtype, const float *restrict bias, int T, int in, int out_dim) {
+    HalfLoops k = half_loops(path, dtype);
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < out_dim; o++) out[(size_t)t * out_dim + o] = bias ? bias[o] : 0.0f;
+    int t_tiled = T - T % k.tile_t, o_tiled = out_dim - out_dim % k.tile_o;
+#pragma omp parallel for schedule(static)
+    for (int o0 = 0; o0 < o_tiled; o0 += k.tile_o)
+        for (int t0 = 0; t0 < t_tiled; t0 += k.tile_t) k.matmul_tile(out, x, w, in, out_dim, t0, o0);
+    for (int t = 0; t < t_tiled && o_tiled < out_dim; t++)
+        k.matvec_strip(out + (size_t)t * out_dim, x + (size_t)t * in, w, in, out_dim, o_tiled, out_dim);
+    int width = strip_width(out_dim);
+    for (int t = t_tiled; t < T; t++) {
+        float *y = out + (size_t)t * out_dim;
+        const float *xt = x + (size_t)t * in;
+#pragma omp parallel for schedule(static)
+        for (int o0 = 0; o0 < out_dim; o0 += width)
+            k.matvec_strip(y, xt, w, in, out_dim, o0, o0 + width < out_dim ? o0 + width : out_dim);
+    }
+}
+
+void matmul_weights_on(KernelPath path, float *out, const float *x, Matrix w, const float *bias,
+                       int T, int in, int out_dim) {
+    if (w.dtype == WEIGHTS_F32) matmul_on(path, out, x, w.f32, bias, T, in, out_dim);
+    else matmul_half_on(path, out, x, w.half, w.dtype, bias, T, in, out_dim);
+}
+
+void matmul_weights(float *out, const float *x, Matrix w, const float *bias, int T, int in, int out_dim) {
+    matmul_weights_on(kernel_path(), out, x, w, bias, T, in, out_dim);
+}
+
+void matmul_transposed_weights_on(KernelPath path, float *out, const float *x, Matrix w, int T, int C, int V) {
+    if (w.dtype == WEIGHTS_F32) { matmul_transposed_on(path, out, x, w.f32, T, C, V); return; }
+    HalfLoops k = half_loops(path, w.dtype);
+    for (int t = 0; t < T; t++) {
+        const float *xt = x + (size_t)t * C;
+        float *y = out + (size_t)t * V;
+#pragma omp parallel for schedule(static)
+        for (int v = 0; v < V; v++) y[v] = k.dot(xt, w.half + (size_t)v * C, C);
+    }
+}
+
+void matmul_transposed_weights(float *out, const float *x, Matrix w, int T, int C, int V) {
+    matmul_transposed_weights_on(kernel_path(), out, x, w, T, C, V);
 }
 
 void gelu(float *out, const float *x, size_t n) {

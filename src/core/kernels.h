@@ -12,9 +12,30 @@
 #define ARGEN_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* How a weight matrix's elements are held in memory: F32, or 16-bit halves
+ * (IEEE F16, or BF16: the top half of an F32).  Every F16 and BF16 value is
+ * exactly an F32, so the kernels widen each element as they read it and
+ * compute the same bits as if the matrix had been converted to F32 first. */
+typedef enum { WEIGHTS_F32, WEIGHTS_F16, WEIGHTS_BF16 } WeightDType;
+
+/* A weight matrix: a pointer and how to read it.  Exactly one pointer is set. */
+typedef struct {
+    WeightDType dtype;
+    float *f32;             /* the elements when dtype is WEIGHTS_F32, else NULL */
+    const uint16_t *half;   /* their 16-bit patterns when WEIGHTS_F16 or WEIGHTS_BF16, else NULL */
+} Matrix;
+
+Matrix matrix_f32(float *w);                        /* an F32 matrix */
+Matrix matrix_half(const uint16_t *w, WeightDType dtype);
+const char *weight_dtype_name(WeightDType dtype);   /* "f32", "f16", "bf16" */
+float f16_to_f32(uint16_t h);                       /* exact: sign, 5-bit exponent, 10-bit mantissa */
+float bf16_to_f32(uint16_t h);                      /* exact: the 16 bits shifted into the top of an F32 */
+float matrix_element(Matrix w, size_t k);           /* element k (row-major), widened to F32 */
 
 /* out[t] = wte[tokens[t]] + wpe[pos + t]             [T] -> [T, C] */
-void embed(float *out, const int *tokens, const float *wte, const float *wpe, int T, int pos, int C);
+void embed(float *out, const int *tokens, Matrix wte, const float *wpe, int T, int pos, int C);
 
 /* out[t] = (x[t] - mean) * rstd * weight + bias;  mean, rstd may be NULL.   [T, C] -> [T, C] */
 void layernorm(float *out, float *mean, float *rstd, const float *x,
@@ -48,6 +69,22 @@ const char *kernel_path_name(KernelPath path);   /* "portable", "avx2" */
 void matmul_on(KernelPath path, float *restrict out, const float *restrict x, const float *restrict w,
                const float *restrict bias, int T, int in, int out_dim);
 void matmul_transposed_on(KernelPath path, float *out, const float *x, const float *w, int T, int C, int V);
+
+/* matmul and matmul_transposed with a weight Matrix of any dtype: F32 runs
+ * matmul itself; F16 and BF16 widen each weight to F32 just before its
+ * multiply (eight at a time in a register on the AVX2 path, a small block
+ * through an L1-resident buffer on the portable one) and add the terms in
+ * matmul's order, so the bits equal those of matmul on the widened matrix.
+ * The plain references say what they compute:
+ *   matmul_weights_reference:  out[t][o] = bias[o], then += x[t][i] * widen(w[i][o]), i in order
+ *   matmul_transposed_weights_reference: the 16-lane dot of `dot` with widen(w[v][i]) */
+void matmul_weights_reference(float *out, const float *x, Matrix w, const float *bias, int T, int in, int out_dim);
+void matmul_weights(float *out, const float *x, Matrix w, const float *bias, int T, int in, int out_dim);
+void matmul_weights_on(KernelPath path, float *out, const float *x, Matrix w, const float *bias,
+                       int T, int in, int out_dim);
+void matmul_transposed_weights_reference(float *out, const float *x, Matrix w, int T, int C, int V);
+void matmul_transposed_weights(float *out, const float *x, Matrix w, int T, int C, int V);
+void matmul_transposed_weights_on(KernelPath path, float *out, const float *x, Matrix w, int T, int C, int V);
 
 /* Dot product with 16 fixed partial sums combined in a fixed order. */
 float dot(const float *restrict a, const float *restrict b, int n);

@@ -12,10 +12,21 @@
 #include "core/model.h"
 
 
-/* Reads DIR/config.json and DIR/model.safetensors.  F32 tensors are used in
- * place from the mapping unless copy is set (training needs writable weights,
- * in one contiguous buffer in canonical order); F16/BF16 are converted. */
+/* Reads DIR/config.json and DIR/model.safetensors.  Tensors are used in
+ * place from the mapping where their type and alignment allow, unless copy is
+ * set: training needs writable F32 weights, in one contiguous buffer in
+ * canonical order, so copy converts everything to F32.  Without copy the
+ * weight matrices (wte, lm_head, each block's attn.c_attn, attn.c_proj,
+ * mlp.c_fc, mlp.c_proj) stay as the file holds them, F32, F16 or BF16; wpe
+ * and the vectors (biases, layer norms) are converted to F32. */
 int gpt2_load(GPT2 *m, const char *dir, int copy, Error *err);
+
+/* How gpt2_load_weights holds the weight matrices: as the file holds them, or
+ * converted to one type (F32 -> F16/BF16 rounds to nearest even; a finite
+ * value beyond F16's range is refused, naming the tensor). */
+typedef enum { LOAD_AS_STORED, LOAD_F32, LOAD_F16, LOAD_BF16 } LoadWeights;
+/* gpt2_load for inference (no copy), with the matrices held as `as` says. */
+int gpt2_load_weights(GPT2 *m, const char *dir, LoadWeights as, Error *err);
 
 /* Reads and checks DIR/config.json alone. */
 int gpt2_read_config(GPT2Config *c, const char *dir, Error *err);

@@ -341,15 +341,15 @@ static void block_backward(Trainer *tr, int l, const float *x, int T) {
     residual_backward(d->d_res1, d->d_branch, d->d_stream, TC);
     /* mlp_proj = fc_gelu @ mlp.c_proj          [T, 4C] <- [T, C] */
     zero(d->d_fc_gelu, 4 * TC);
-    matmul_backward(d->d_fc_gelu, g->mlp_c_proj_weight, g->mlp_c_proj_bias, d->d_branch, a->fc_gelu,
-                    w->mlp_c_proj_weight, T, 4 * C, C);
+    matmul_backward(d->d_fc_gelu, g->mlp_c_proj_weight.f32, g->mlp_c_proj_bias, d->d_branch, a->fc_gelu,
+                    w->mlp_c_proj_weight.f32, T, 4 * C, C);
     /* fc_gelu = gelu(fc) */
     zero(d->d_fc, 4 * TC);
     gelu_backward(d->d_fc, a->fc, d->d_fc_gelu, 4 * TC);
     /* fc = ln2_out @ mlp.c_fc                  [T, C] <- [T, 4C] */
     zero(d->d_ln, TC);
-    matmul_backward(d->d_ln, g->mlp_c_fc_weight, g->mlp_c_fc_bias, d->d_fc, a->ln2_out,
-                    w->mlp_c_fc_weight, T, C, 4 * C);
+    matmul_backward(d->d_ln, g->mlp_c_fc_weight.f32, g->mlp_c_fc_bias, d->d_fc, a->ln2_out,
+                    w->mlp_c_fc_weight.f32, T, C, 4 * C);
     /* ln2_out = ln_2(res1): adds to the residual path's gradient */
     layernorm_backward(d->d_res1, g->ln_2_weight, g->ln_2_bias, d->d_ln, a->res1, a->ln2_mean,
                        a->ln2_rstd, w->ln_2_weight, T, C);
@@ -359,16 +359,16 @@ static void block_backward(Trainer *tr, int l, const float *x, int T) {
     residual_backward(d->d_block_in, d->d_branch, d->d_res1, TC);
     /* attn_proj = att_out @ attn.c_proj        [T, C] <- [T, C] */
     zero(d->d_att_out, TC);
-    matmul_backward(d->d_att_out, g->attn_c_proj_weight, g->attn_c_proj_bias, d->d_branch, a->att_out,
-                    w->attn_c_proj_weight, T, C, C);
+    matmul_backward(d->d_att_out, g->attn_c_proj_weight.f32, g->attn_c_proj_bias, d->d_branch, a->att_out,
+                    w->attn_c_proj_weight.f32, T, C, C);
     /* att_out = attention(qkv)                 [T, 3C] <- [T, C] */
     zero(d->d_qkv, 3 * TC);
     attention_backward(d->d_qkv, d->d_row, d->d_att_out, a->qkv, a->att_probs, T, C, c->n_head,
                        tr->state.opt.n_ctx);
     /* qkv = ln1_out @ attn.c_attn             [T, C] <- [T, 3C] */
     zero(d->d_ln, TC);
-    matmul_backward(d->d_ln, g->attn_c_attn_weight, g->attn_c_attn_bias, d->d_qkv, a->ln1_out,
-                    w->attn_c_attn_weight, T, C, 3 * C);
+    matmul_backward(d->d_ln, g->attn_c_attn_weight.f32, g->attn_c_attn_bias, d->d_qkv, a->ln1_out,
+                    w->attn_c_attn_weight.f32, T, C, 3 * C);
     /* ln1_out = ln_1(x) */
     layernorm_backward(d->d_block_in, g->ln_1_weight, g->ln_1_bias, d->d_ln, x, a->ln1_mean, a->ln1_rstd,
                        w->ln_1_weight, T, C);
@@ -386,7 +386,7 @@ static void backward_pass(Trainer *tr, const int *tokens, int T) {
 
     /* logits = lnf_out @ lm_head^T             [T, C] <- [T, V] */
     zero(d->d_lnf, TC);
-    matmul_transposed_backward(d->d_lnf, g->w.lm_head, d->d_logits, s->lnf_out, m->w.lm_head, T, C,
+    matmul_transposed_backward(d->d_lnf, g->w.lm_head.f32, d->d_logits, s->lnf_out, m->w.lm_head.f32, T, C,
                                c->vocab_size);
     /* lnf_out = ln_f(last block's res2) */
     const float *x_last = L > 0 ? run_layer(s, L - 1)->res2 : s->embed;
@@ -401,7 +401,7 @@ static void backward_pass(Trainer *tr, const int *tokens, int T) {
         d->d_block_in = tmp;
     }
     /* embed = wte[tokens] + wpe[0..T) */
-    embed_backward(g->w.wte, g->w.wpe, d->d_stream, tokens, T, 0, C);
+    embed_backward(g->w.wte.f32, g->w.wpe, d->d_stream, tokens, T, 0, C);
 }
 
 int train_step(Trainer *tr, const int *tokens, int T, double grad_scale, double *loss, Error *err) {

@@ -23,6 +23,8 @@ What prints differently (see docs/debugging.md):
                     entropy in bits; then the draw and the choice.
   Generator         step, context tokens with their text, stop reason.
   GPT2, Param, Tokenizer   one-line summaries.
+  Matrix                   a weight matrix: name, shape, dtype and values
+                           (F16/BF16 shown widened to float32).
 
 Commands:  argen-tokens EXPR [N]   argen-logits [EXPR [N]]   argen-probs [SEL]
            argen-tensor EXPR DIM...   argen-kv [LAYER]   argen-model EXPR
@@ -112,6 +114,18 @@ def read_floats(addr, n):
     if np:
         return np.frombuffer(bytes(mem), dtype="<f4").copy()
     return list(struct.unpack("<%df" % n, bytes(mem)))
+
+
+def read_halves(addr, n, dtype):
+    """n 16-bit weights at addr (dtype "f16" or "bf16"), widened to float32 as the kernels do."""
+    if n <= 0:
+        return np.zeros(0, dtype=np.float32) if np else []
+    raw = bytes(gdb.selected_inferior().read_memory(int(addr), 2 * n))
+    if dtype == "f16":
+        return np.frombuffer(raw, dtype="<f2").astype(np.float32) if np else list(struct.unpack("<%de" % n, raw))
+    bits = struct.unpack("<%dH" % n, raw)   # bf16: the top 16 bits of a float32
+    vals = struct.unpack("<%df" % n, struct.pack("<%dI" % n, *[b << 16 for b in bits]))
+    return np.array(vals, dtype=np.float32) if np else list(vals)
 
 
 def read_ints(addr, n):
@@ -412,14 +426,16 @@ def stats(values):
     return min(values), max(values), s / len(values), math.sqrt(sq)
 
 
-def tensor_line(name, addr, shape, note=""):
-    """name [shape] = {leading values, ...}  min .. max .. mean .. norm .."""
+def tensor_line(name, addr, shape, note="", dtype="f32"):
+    """name [shape] = {leading values, ...}  min .. max .. mean .. norm ..
+    (dtype f16 or bf16: 16-bit weights, shown widened to float32)"""
     n = numel(shape)
-    shape_text = "[" + ", ".join(str(d) for d in shape) + "]"
+    shape_text = "[" + ", ".join(str(d) for d in shape) + "]" + ("" if dtype == "f32" else " " + dtype)
     if n == 0:
         return "%s %s (empty%s)" % (name, shape_text, note)
     try:
-        head = read_floats(addr, min(n, STATS_LIMIT))
+        head = (read_floats(addr, min(n, STATS_LIMIT)) if dtype == "f32"
+                else read_halves(addr, min(n, STATS_LIMIT), dtype))
     except (gdb.MemoryError, gdb.error) as e:
         return "%s %s at 0x%x: cannot read (%s)" % (name, shape_text, int(addr), e)
     lead = ", ".join(fmt(v) for v in head[:LEADING]) + (", ..." if n > LEADING else "")
@@ -495,9 +511,33 @@ def known_buffers():
             table.setdefault(int(p["data"]), (p["name"].string(), shape))
     except (gdb.error, gdb.MemoryError):
         pass
-    if int(m["tied"]):
-        table.setdefault(int(m["w"]["lm_head"]), ("lm_head (= wte.weight, tied)", [int(cfg["vocab_size"]), int(cfg["n_embd"])]))
+    if int(m["tied"]) and int(m["w"]["lm_head"]["f32"]):
+        table.setdefault(int(m["w"]["lm_head"]["f32"]), ("lm_head (= wte.weight, tied)", [int(cfg["vocab_size"]), int(cfg["n_embd"])]))
+    table.pop(0, None)   # the NULL data of weights held in half precision
     return table
+
+
+DTYPE_NAMES = {0: "f32", 1: "f16", 2: "bf16"}   # WeightDType: WEIGHTS_F32, WEIGHTS_F16, WEIGHTS_BF16
+
+
+def weight_dtype(val):
+    return DTYPE_NAMES.get(int(val), "?")
+
+
+def param_of(addr):
+    """(name, shape) of the model's parameter whose data or 16-bit weights start at addr, or None."""
+    m = find_model()
+    if m is None or addr == 0:
+        return None
+    try:
+        params = m["params"]
+        for i in range(int(m["n_params"])):
+            p = params[i]
+            if addr in (int(p["data"]), int(p["half"])):
+                return (p["name"].string(), [int(p["shape"][0])] + ([int(p["shape"][1])] if int(p["ndim"]) == 2 else []))
+    except (gdb.error, gdb.MemoryError):
+        pass
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -706,7 +746,23 @@ class ParamPrinter:
     def to_string(self):
         p = self.val
         shape = [int(p["shape"][0])] + ([int(p["shape"][1])] if int(p["ndim"]) == 2 else [])
-        return "Param " + tensor_line(p["name"].string(), p["data"], shape)
+        dtype = weight_dtype(p["dtype"])
+        return "Param " + tensor_line(p["name"].string(), p["data"] if dtype == "f32" else p["half"], shape, dtype=dtype)
+
+
+class MatrixPrinter:
+    """A weight matrix of any dtype: its checkpoint name, shape and values (halves widened)."""
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        w = self.val
+        dtype = weight_dtype(w["dtype"])
+        addr = int(w["f32"]) if dtype == "f32" else int(w["half"])
+        hit = param_of(addr)
+        if hit is None:
+            return "Matrix %s at 0x%x" % (dtype, addr)
+        return "Matrix " + tensor_line(hit[0], addr, hit[1], dtype=dtype)
 
 
 class TokenizerPrinter:
@@ -721,7 +777,7 @@ class TokenizerPrinter:
 
 STRUCT_PRINTERS = {
     "RunState": RunStatePrinter, "LayerActs": LayerActsPrinter, "Selection": SelectionPrinter,
-    "Generator": GeneratorPrinter, "GPT2": GPT2Printer, "Param": ParamPrinter,
+    "Generator": GeneratorPrinter, "GPT2": GPT2Printer, "Param": ParamPrinter, "Matrix": MatrixPrinter,
     "Tokenizer": TokenizerPrinter,
 }
 
