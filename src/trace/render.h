@@ -147,6 +147,9 @@ int text_points(const char *html, int font_pt);
 #define COLOR_PURPLE "#CC79A7"
 #define COLOR_GREY "#999999"
 #define COLOR_CHOSEN_BG "#CDE9F7"   /* a light tint of sky blue for the chosen row */
+/* A line break with a few points of air: the open-box space glyph of a token
+ * such as "\u2423the" sits below the baseline, where Graphviz puts the next line. */
+#define SLIDE_LINE_BREAK "<BR/><FONT POINT-SIZE=\"5\"> </FONT><BR/>"
 
 /* The viridis colour for x in [0, 1] as "#RRGGBB" into out[8]; and whether
  * black (1) or white (0) text reads better on it. */

@@ -283,7 +283,7 @@ static void beam_segment_node(FILE *f, const TraceDoc *doc, size_t id, const Bea
     }
     free(path);
     fmt_percent(p, sizeof p, exp(last->sum_logprob));
-    fprintf(f, "%s<BR/><FONT POINT-SIZE=\"18\">p %s", g->on_best ? "</B>" : "", p);
+    fprintf(f, "%s" SLIDE_LINE_BREAK "<FONT POINT-SIZE=\"18\">p %s", g->on_best ? "</B>" : "", p);
     if (n > 1) fprintf(f, " &#183; steps %zu&#8211;%zu", g->s0 + 1, g->s1 + 1);
     fprintf(f, "</FONT>>];\n");
 }
@@ -683,7 +683,7 @@ static void cmp_cell(FILE *f, const TraceDoc *doc, size_t c, size_t s, long div,
             differs ? "</B>" : "");
     if (L->pct) {
         fmt_percent(p, sizeof p, ch->probability[s]);
-        fprintf(f, "<BR/><FONT POINT-SIZE=\"18\" COLOR=\"#333333\">%s</FONT>", p);
+        fprintf(f, SLIDE_LINE_BREAK "<FONT POINT-SIZE=\"18\" COLOR=\"#333333\">%s</FONT>", p);
     }
     fprintf(f, "</TD>");
 }

@@ -299,7 +299,7 @@ static void score_slide_row(FILE *f, const TraceDoc *doc, size_t r, size_t from,
         surprisal_colour(bg, sc->surprisal_bits, &dark);
         score_slide_lines(under, sizeof under, sc, &lines);
         fprintf(f, "<TD ID=\"s%zu\" BGCOLOR=\"%s\" COLOR=\"#999999\" VALIGN=\"TOP\"><FONT COLOR=\"%s\"><FONT POINT-SIZE=\"24\">%s</FONT>"
-                   "<BR/><FONT POINT-SIZE=\"18\">%s</FONT></FONT></TD>", pos, bg, dark ? "black" : "white", t, under);
+                   SLIDE_LINE_BREAK "<FONT POINT-SIZE=\"18\">%s</FONT></FONT></TD>", pos, bg, dark ? "black" : "white", t, under);
     }
     fprintf(f, "</TR>\n");
     if (doc->has_free && to > (size_t)doc->free_from) {
