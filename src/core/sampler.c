@@ -218,7 +218,9 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
         return sel->chosen;
     }
     /* 3. softmax, then every token in rank order                  scaled -> probs [V], order [V] */
-    sel->log_z = softmax(sel->probs, sel->scaled, V, &sel->entropy);   /* kernels.h */
+    float max;
+    sel->log_sum = softmax_shifted(sel->probs, sel->scaled, V, &sel->entropy, &max);   /* kernels.h */
+    sel->log_z = max + sel->log_sum;
     sort_by_logit(sel->order, sel->sort_keys, sel->scaled, V);
     sel->sorted = 1;
     if (greedy) {

@@ -90,6 +90,8 @@ typedef struct {
     double kept_mass;      /* sum of probs over the kept prefix (the renormalizer) */
     double entropy;        /* of probs, in nats */
     double log_z;          /* log sum exp(scaled): log p(v) = scaled[v] - log_z */
+    double log_sum;        /* log sum exp(scaled - max scaled): log_z before the max is added
+                            * back (softmax_shifted), kept so a trace can write it exactly */
     double temperature;    /* the T applied (1 when greedy) */
     float draw;            /* the uniform draw u in [0, 1) */
     int chosen;            /* token id picked */

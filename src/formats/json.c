@@ -428,9 +428,100 @@ void jw_double(JsonWriter *w, double v) {
 void jw_bool(JsonWriter *w, int v) { before_item(w); fputs(v ? "true" : "false", w->f); }
 void jw_null(JsonWriter *w) { before_item(w); fputs("null", w->f); }
 
-/* Writes v with prec significant digits into buf; 1 when it reads back as the same float. */
+/* ---- floats: the shortest %.{6..9}g that reads back as the same float ----
+ *
+ * A trace holds thousands of floats per step, and snprintf + strtod cost
+ * about a microsecond each.  So the digits and the read-back are computed
+ * here in double arithmetic where one IEEE operation decides them exactly,
+ * and snprintf / strtod are asked only where it cannot (a near tie, or a
+ * power of ten past 10^22).  The output is byte for byte what "%.*g" and
+ * strtod give (tests/check_util.c compares them over a million floats). */
+
+/* 10^0 .. 10^22: every one exact in a double. */
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* a * 10^k rounded once (a, a float's value, is exact in a double).  Returns 0
+ * when 10^|k| is not exact in a double. */
+static int scale10(double a, int k, double *out) {
+    if (k > 22 || k < -22) return 0;
+    *out = k >= 0 ? a * pow10_exact[k] : a / pow10_exact[-k];
+    return 1;
+}
+
+/* The prec significant digits of a > 0 (a float's value) as "%.*e" rounds
+ * them: digits in [10^(prec-1), 10^prec), *x the exponent of the first.
+ * Returns 0 when double arithmetic cannot decide the rounding. */
+static int decimal_digits(double a, int prec, long *digits, int *x) {
+    int e = (int)floor(log10(a));   /* may be off by one near a power of ten: fixed below */
+    for (int tries = 0; tries < 3; tries++) {
+        double y;
+        if (!scale10(a, prec - 1 - e, &y)) return 0;
+        /* y is a * 10^k within half an ulp (< 2^-23 for y < 2^30): the
+         * nearest integer is certain unless y is that close to a half. */
+        double whole = floor(y), frac = y - whole;
+        if (whole >= pow10_exact[prec]) { e++; continue; }
+        if (whole < pow10_exact[prec - 1]) { e--; continue; }
+        if (fabs(frac - 0.5) < 1e-6) return 0;
+        long d = (long)whole + (frac > 0.5);
+        if (d == (long)pow10_exact[prec]) { d /= 10; e++; }   /* 9.99..96 rounds up to 10.0: one more digit before the point */
+        *digits = d;
+        *x = e;
+        return 1;
+    }
+    return 0;
+}
+
+/* Writes sign, digits (prec of them, exponent x) as "%.*g" does: fixed
+ * notation for -4 <= x < prec, else d.ddde+XX; trailing zeros dropped. */
+static void write_g(char *buf, int negative, long digits, int x, int prec) {
+    char d[16];
+    for (int i = prec - 1; i >= 0; i--) { d[i] = (char)('0' + digits % 10); digits /= 10; }
+    int n = prec;
+    while (n > 1 && d[n - 1] == '0') n--;   /* the significant digits, trailing zeros dropped */
+    char *p = buf;
+    if (negative) *p++ = '-';
+    if (x < -4 || x >= prec) {
+        *p++ = d[0];
+        if (n > 1) { *p++ = '.'; memcpy(p, d + 1, (size_t)(n - 1)); p += n - 1; }
+        *p++ = 'e';
+        *p++ = x < 0 ? '-' : '+';
+        int ax = x < 0 ? -x : x;
+        if (ax >= 100) *p++ = (char)('0' + ax / 100);
+        *p++ = (char)('0' + ax / 10 % 10);
+        *p++ = (char)('0' + ax % 10);
+    } else if (x >= 0) {
+        for (int i = 0; i <= x; i++) *p++ = d[i];   /* x + 1 <= prec integer digits */
+        if (n > x + 1) { *p++ = '.'; memcpy(p, d + x + 1, (size_t)(n - x - 1)); p += n - x - 1; }
+    } else {
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = 0; i < -x - 1; i++) *p++ = '0';
+        memcpy(p, d, (size_t)n);
+        p += n;
+    }
+    *p = '\0';
+}
+
+/* Writes v (a float's value) with prec significant digits into buf, as
+ * "%.*g"; 1 when it reads back (strtod, then to float) as the same float. */
 static int roundtrips(char *buf, size_t n, int prec, double v) {
-    snprintf(buf, n, "%.*g", prec, v);
+    long digits;
+    int x;
+    if (v == 0) {   /* "0" or "-0" */
+        snprintf(buf, n, "%s", signbit(v) ? "-0" : "0");
+        return 1;
+    }
+    if (decimal_digits(fabs(v), prec, &digits, &x)) {
+        write_g(buf, v < 0, digits, x, prec);
+        /* What strtod reads back is digits * 10^(x - prec + 1) rounded once:
+         * with digits < 2^53 and an exact power of ten, one IEEE operation
+         * rounds it exactly as strtod does. */
+        double back;
+        if (scale10((double)digits, x - prec + 1, &back)) return (float)(v < 0 ? -back : back) == (float)v;
+    } else {
+        snprintf(buf, n, "%.*g", prec, v);
+    }
     return (float)strtod(buf, NULL) == (float)v;
 }
 
@@ -451,6 +542,6 @@ void jw_float(JsonWriter *w, double v) {
     const char *out;
     if (roundtrips(buf, sizeof buf, 7, v)) out = roundtrips(other, sizeof other, 6, v) ? other : buf;
     else if (roundtrips(buf, sizeof buf, 8, v)) out = buf;
-    else { snprintf(buf, sizeof buf, "%.9g", v); out = buf; }
+    else { roundtrips(buf, sizeof buf, 9, v); out = buf; }
     fputs(out, w->f);
 }

@@ -75,6 +75,24 @@ static double row_norm(const float *x, int n) {
     return sqrt(s);
 }
 
+/* The n largest logits' ids, largest first, ties toward the lower id (as
+ * sort_by_logit orders them): one pass over V that keeps the best n so far in
+ * order, so a token is looked at further only when it beats the n-th.
+ * Returns n, clamped to V. */
+static int top_by_logit(int *top, int n, const float *logits, int V) {
+    if (n > V) n = V;
+    if (n <= 0) return 0;
+    int have = 0;
+    for (int v = 0; v < V; v++) {
+        if (have == n && !(logits[v] > logits[top[n - 1]])) continue;
+        /* v goes after every kept id whose logit is >= its own (those ids are lower) */
+        int i = have < n ? have++ : n - 1;
+        while (i > 0 && logits[v] > logits[top[i - 1]]) { top[i] = top[i - 1]; i--; }
+        top[i] = v;
+    }
+    return n;
+}
+
 /* ---- JSON sink callbacks ---- */
 
 void trace_write_config(JsonWriter *w, const GPT2Config *c) {
@@ -258,19 +276,8 @@ static void jt_logits(void *ctx, const float *logits, int V) {
     JsonWriter *w = &jt->w;
     jw_key(w, "logits");
     jw_object_begin(w);
-    /* The top-N by logit: a partial selection, ties toward the lower id. */
     int top[64];
-    int n = jt->top_n < V ? jt->top_n : V;
-    if (n > 64) n = 64;
-    for (int i = 0; i < n; i++) {
-        int best = -1;
-        for (int v = 0; v < V; v++) {
-            int used = 0;
-            for (int j = 0; j < i && !used; j++) used = top[j] == v;
-            if (!used && (best < 0 || logits[v] > logits[best])) best = v;
-        }
-        top[i] = best;
-    }
+    int n = top_by_logit(top, jt->top_n < 64 ? jt->top_n : 64, logits, V);
     jw_key(w, "top");
     jw_array_begin(w);
     for (int i = 0; i < n; i++) {
@@ -380,14 +387,13 @@ static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const Samp
  * tokens in the sampler's order (by scaled logit, ties to the lower id), their
  * text and raw logits; the log-mass of the other V - K penalized logits at T = 1;
  * and log_z, the sampler's own normalizer log sum exp(scaled - max) over the
- * whole vocabulary, so the run's own probabilities come out bit for bit. */
+ * whole vocabulary (Selection.log_sum, as its softmax summed it), so the run's
+ * own probabilities come out bit for bit. */
 #define TRACE_LOGITS_TOP 256
 static void jt_logits_top(JsonTrace *jt, const Selection *sel, const float *raw) {
     JsonWriter *w = &jt->w;
     int K = sel->V < TRACE_LOGITS_TOP ? sel->V : TRACE_LOGITS_TOP;
-    float max = sel->scaled[sel->order[0]];
-    double sum = 0, rest_max = -INFINITY, rest = 0;
-    for (int v = 0; v < sel->V; v++) sum += exp((double)sel->scaled[v] - max);
+    double rest_max = -INFINITY, rest = 0;
     for (int r = K; r < sel->V; r++)
         if (sel->penalized[sel->order[r]] > rest_max) rest_max = sel->penalized[sel->order[r]];
     for (int r = K; r < sel->V; r++) rest += exp((double)sel->penalized[sel->order[r]] - rest_max);
@@ -408,7 +414,7 @@ static void jt_logits_top(JsonTrace *jt, const Selection *sel, const float *raw)
     jw_key(w, "rest_count"); jw_int(w, sel->V - K);
     jw_key(w, "rest_logsumexp");
     if (K < sel->V) jw_double(w, rest_max + log(rest)); else jw_null(w);
-    jw_key(w, "log_z"); jw_double(w, log(sum));
+    jw_key(w, "log_z"); jw_double(w, sel->log_sum);
     jw_object_end(w);
 }
 
@@ -426,9 +432,12 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
     jt_alternative(jt, "top-p=0.9", alt->top_p_0_9);
     jt_alternative(jt, "min-p=0.05", alt->min_p_0_05);
     jw_object_end(w);
-    /* Before temperature: softmax of the penalized logits (T = 1). */
-    double H_t1;
-    double log_z_t1 = softmax(NULL, sel->penalized, sel->V, &H_t1);   /* T = 1, no [V] buffer (kernels.h) */
+    /* Before temperature: softmax of the penalized logits (T = 1).  At T = 1
+     * the scaled logits are the penalized ones bit for bit (x / 1 == x), so the
+     * sampler's own softmax already gave the same log Z and entropy. */
+    double H_t1 = sel->entropy, log_z_t1 = sel->log_z;
+    if (!(sel->sorted && sel->temperature == 1.0))
+        log_z_t1 = softmax(NULL, sel->penalized, sel->V, &H_t1);   /* T = 1, no [V] buffer (kernels.h) */
     jw_key(w, "entropy_bits_before_temperature");
     jw_float(w, H_t1 / log(2.0));
     /* The top-N ranks, plus the chosen token's row when it ranks lower. */
