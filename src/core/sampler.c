@@ -117,15 +117,25 @@ static uint32_t descending_key(float x) {
 /* Least-significant-digit radix sort of (key << 32 | id), one byte of the key
  * per pass.  Each pass is stable and the items start in id order, so equal
  * keys stay in id order: ties go to the lower id, as a comparison sort on
- * (value, id) would put them. */
+ * (value, id) would put them.  The four bytes' counts are taken in one read,
+ * and a pass whose byte is the same for every token (it would move nothing)
+ * is skipped. */
 void sort_by_logit(int *order, uint64_t *scratch, const float *x, int V) {
+    if (V <= 0) return;
     uint64_t *a = scratch, *b = scratch + V;
-    for (int v = 0; v < V; v++) a[v] = (uint64_t)descending_key(x[v]) << 32 | (uint32_t)v;
-    for (int shift = 32; shift < 64; shift += 8) {
-        size_t count[257] = {0};
-        for (int v = 0; v < V; v++) count[((a[v] >> shift) & 0xff) + 1]++;
-        for (int d = 0; d < 256; d++) count[d + 1] += count[d];
-        for (int v = 0; v < V; v++) b[count[(a[v] >> shift) & 0xff]++] = a[v];
+    size_t count[4][257];
+    memset(count, 0, sizeof count);
+    for (int v = 0; v < V; v++) {
+        uint32_t key = descending_key(x[v]);
+        a[v] = (uint64_t)key << 32 | (uint32_t)v;
+        for (int k = 0; k < 4; k++) count[k][((key >> (8 * k)) & 0xff) + 1]++;
+    }
+    for (int k = 0; k < 4; k++) {
+        size_t *c = count[k];
+        int shift = 32 + 8 * k;
+        if (c[((a[0] >> shift) & 0xff) + 1] == (size_t)V) continue;   /* one byte value for all */
+        for (int d = 0; d < 256; d++) c[d + 1] += c[d];
+        for (int v = 0; v < V; v++) b[c[(a[v] >> shift) & 0xff]++] = a[v];
         uint64_t *t = a;
         a = b;
         b = t;

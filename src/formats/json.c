@@ -2,6 +2,7 @@
 #include "formats/json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -449,21 +450,34 @@ static int scale10(double a, int k, double *out) {
     return 1;
 }
 
+/* floor(log10(a)) or one less, for a > 0 a normal float's value: from its
+ * binary exponent b, floor(b log10 2) (78913 / 2^18 is log10 2 closely
+ * enough for |b| < 1650). */
+static int decimal_exponent_estimate(double a) {
+    float f = (float)a;
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    int b = (int)((u >> 23) & 0xff) - 127;
+    return b >= 0 ? (b * 78913) >> 18 : -((-b * 78913 + (1 << 18) - 1) >> 18);
+}
+
 /* The prec significant digits of a > 0 (a float's value) as "%.*e" rounds
- * them: digits in [10^(prec-1), 10^prec), *x the exponent of the first.
- * Returns 0 when double arithmetic cannot decide the rounding. */
+ * them: *digits in [10^(prec-1), 10^prec), *x the exponent of the first
+ * (on entry, a guess within one of it).  Returns 0 when double arithmetic
+ * cannot decide the rounding. */
 static int decimal_digits(double a, int prec, long *digits, int *x) {
-    int e = (int)floor(log10(a));   /* may be off by one near a power of ten: fixed below */
-    for (int tries = 0; tries < 3; tries++) {
+    int e = *x;
+    for (int tries = 0; tries < 4; tries++) {
         double y;
         if (!scale10(a, prec - 1 - e, &y)) return 0;
+        if (y >= pow10_exact[prec]) { e++; continue; }
+        if (y < pow10_exact[prec - 1]) { e--; continue; }
         /* y is a * 10^k within half an ulp (< 2^-23 for y < 2^30): the
          * nearest integer is certain unless y is that close to a half. */
-        double whole = floor(y), frac = y - whole;
-        if (whole >= pow10_exact[prec]) { e++; continue; }
-        if (whole < pow10_exact[prec - 1]) { e--; continue; }
+        long whole = (long)y;           /* y > 0: truncation is floor */
+        double frac = y - (double)whole;
         if (fabs(frac - 0.5) < 1e-6) return 0;
-        long d = (long)whole + (frac > 0.5);
+        long d = whole + (frac > 0.5);
         if (d == (long)pow10_exact[prec]) { d /= 10; e++; }   /* 9.99..96 rounds up to 10.0: one more digit before the point */
         *digits = d;
         *x = e;
@@ -472,9 +486,21 @@ static int decimal_digits(double a, int prec, long *digits, int *x) {
     return 0;
 }
 
+/* Whether a (a float's value, > 0) written with prec digits reads back
+ * (strtod, then to float) as the same float: 1 or 0 with the digits, -1
+ * when double arithmetic cannot decide.  strtod reads digits * 10^(x - prec + 1)
+ * rounded once; with digits < 2^53 and an exact power of ten, one IEEE
+ * operation rounds it as strtod does. */
+static int reads_back(double a, int prec, long *digits, int *x) {
+    double back;
+    if (!decimal_digits(a, prec, digits, x) || !scale10((double)*digits, *x - prec + 1, &back)) return -1;
+    return (float)back == (float)a;
+}
+
 /* Writes sign, digits (prec of them, exponent x) as "%.*g" does: fixed
- * notation for -4 <= x < prec, else d.ddde+XX; trailing zeros dropped. */
-static void write_g(char *buf, int negative, long digits, int x, int prec) {
+ * notation for -4 <= x < prec, else d.ddde+XX; trailing zeros dropped.
+ * Returns the length. */
+static size_t write_g(char *buf, int negative, long digits, int x, int prec) {
     char d[16];
     for (int i = prec - 1; i >= 0; i--) { d[i] = (char)('0' + digits % 10); digits /= 10; }
     int n = prec;
@@ -501,27 +527,35 @@ static void write_g(char *buf, int negative, long digits, int x, int prec) {
         p += n;
     }
     *p = '\0';
+    return (size_t)(p - buf);
 }
 
-/* Writes v (a float's value) with prec significant digits into buf, as
- * "%.*g"; 1 when it reads back (strtod, then to float) as the same float. */
-static int roundtrips(char *buf, size_t n, int prec, double v) {
-    long digits;
-    int x;
-    if (v == 0) {   /* "0" or "-0" */
-        snprintf(buf, n, "%s", signbit(v) ? "-0" : "0");
-        return 1;
-    }
-    if (decimal_digits(fabs(v), prec, &digits, &x)) {
-        write_g(buf, v < 0, digits, x, prec);
-        /* What strtod reads back is digits * 10^(x - prec + 1) rounded once:
-         * with digits < 2^53 and an exact power of ten, one IEEE operation
-         * rounds it exactly as strtod does. */
-        double back;
-        if (scale10((double)digits, x - prec + 1, &back)) return (float)(v < 0 ? -back : back) == (float)v;
+/* The shortest of 6..9 significant digits that reads back as the float v
+ * (finite, not 0), into buf; 0 when double arithmetic cannot decide. */
+static size_t shortest_fast(char *buf, double v) {
+    double a = fabs(v);
+    if (a < 1.1754943508222875e-38) return 0;   /* a subnormal float: snprintf */
+    int x7 = decimal_exponent_estimate(a), x = x7, prec, r;
+    long d7, d;
+    if ((r = reads_back(a, 7, &d7, &x7)) < 0) return 0;
+    if (r) {
+        x = x7;
+        if ((r = reads_back(a, 6, &d, &x)) < 0) return 0;
+        if (r) prec = 6;
+        else { prec = 7; d = d7; x = x7; }
     } else {
-        snprintf(buf, n, "%.*g", prec, v);
+        x = x7;
+        if ((r = reads_back(a, 8, &d, &x)) < 0) return 0;
+        prec = 8;
+        if (!r) { prec = 9; if (!decimal_digits(a, 9, &d, &x)) return 0; }   /* 9 digits always read back */
     }
+    return write_g(buf, v < 0, d, x, prec);
+}
+
+/* snprintf writes v with prec significant digits into buf; 1 when strtod
+ * reads it back as the same float. */
+static int roundtrips(char *buf, size_t n, int prec, double v) {
+    snprintf(buf, n, "%.*g", prec, v);
     return (float)strtod(buf, NULL) == (float)v;
 }
 
@@ -538,10 +572,13 @@ void jw_float(JsonWriter *w, double v) {
         return;
     }
     v = (float)v;  /* from here exactly a float, so the round-trip test is monotonic in the digits */
+    if (v == 0) { fputs(signbit(v) ? "-0" : "0", w->f); return; }   /* as "%.6g" writes them */
+    size_t len = shortest_fast(buf, v);
+    if (len > 0) { fwrite(buf, 1, len, w->f); return; }
     char other[32];
     const char *out;
     if (roundtrips(buf, sizeof buf, 7, v)) out = roundtrips(other, sizeof other, 6, v) ? other : buf;
     else if (roundtrips(buf, sizeof buf, 8, v)) out = buf;
-    else { roundtrips(buf, sizeof buf, 9, v); out = buf; }
+    else { snprintf(buf, sizeof buf, "%.9g", v); out = buf; }
     fputs(out, w->f);
 }
