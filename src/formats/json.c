@@ -512,9 +512,8 @@ static size_t write_g(char *buf, int negative, long digits, int x, int prec) {
         if (n > 1) { *p++ = '.'; memcpy(p, d + 1, (size_t)(n - 1)); p += n - 1; }
         *p++ = 'e';
         *p++ = x < 0 ? '-' : '+';
-        int ax = x < 0 ? -x : x;
-        if (ax >= 100) *p++ = (char)('0' + ax / 100);
-        *p++ = (char)('0' + ax / 10 % 10);
+        int ax = x < 0 ? -x : x;   /* < 100: a normal float is within 10^+-39 */
+        *p++ = (char)('0' + ax / 10);
         *p++ = (char)('0' + ax % 10);
     } else if (x >= 0) {
         for (int i = 0; i <= x; i++) *p++ = d[i];   /* x + 1 <= prec integer digits */

@@ -393,9 +393,14 @@ static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const Samp
 static void jt_logits_top(JsonTrace *jt, const Selection *sel, const float *raw) {
     JsonWriter *w = &jt->w;
     int K = sel->V < TRACE_LOGITS_TOP ? sel->V : TRACE_LOGITS_TOP;
+    /* At T = 1 order ranks the penalized logits themselves, so the largest of
+     * the rest is its first.  (Any other T can round two penalized logits to
+     * one scaled value, ranked then by id: the rest is searched.) */
     double rest_max = -INFINITY, rest = 0;
-    for (int r = K; r < sel->V; r++)
-        if (sel->penalized[sel->order[r]] > rest_max) rest_max = sel->penalized[sel->order[r]];
+    if (sel->temperature == 1.0 && K < sel->V) rest_max = sel->penalized[sel->order[K]];
+    else
+        for (int r = K; r < sel->V; r++)
+            if (sel->penalized[sel->order[r]] > rest_max) rest_max = sel->penalized[sel->order[r]];
     for (int r = K; r < sel->V; r++) rest += exp((double)sel->penalized[sel->order[r]] - rest_max);
     jw_key(w, "logits_top");
     jw_object_begin(w);
