@@ -271,10 +271,13 @@ START_TEST(test_alternatives) {
     sampler_defaults(&cfg, STRATEGY_GREEDY);
     int ids[1] = {0};
     ck_assert_int_eq(sampler_select(&sel, &cfg, x, ids, 0, 0.85f, 1), 0);
-    ck_assert_int_eq(pick_with_rules(&sel, 40, 1.0, 0.0, 0.85f), 2);
-    ck_assert_int_eq(pick_with_rules(&sel, 0, 0.9, 0.0, 0.85f), 2);
-    ck_assert_int_eq(pick_with_rules(&sel, 0, 1.0, 0.05, 0.85f), 2);
-    ck_assert_int_eq(pick_with_rules(&sel, 0, 0.9, 0.0, 0.6f), 1);
+    ck_assert_int_eq(pick_with_rules(&sel, 40, 1.0, 0.0, 0.85f, NULL), 2);
+    int kept = 0;
+    ck_assert_int_eq(pick_with_rules(&sel, 0, 0.9, 0.0, 0.85f, &kept), 2);
+    ck_assert_int_eq(kept, 3);   /* the nucleus: .5 + .3 + .15 reaches .9 */
+    ck_assert_int_eq(pick_with_rules(&sel, 0, 1.0, 0.05, 0.85f, &kept), 2);
+    ck_assert_int_eq(kept, 4);
+    ck_assert_int_eq(pick_with_rules(&sel, 0, 0.9, 0.0, 0.6f, NULL), 1);
     selection_free(&sel);
 }
 END_TEST

@@ -193,6 +193,30 @@ START_TEST(test_json_float_matches_printf) {
 }
 END_TEST
 
+/* jw_int writes its digits by hand: the same text as "%lld" */
+START_TEST(test_json_int_matches_printf) {
+    const long long fixed[] = {0, 1, -1, 9, 10, -10, 50256, 2147483647LL, -2147483648LL, 9007199254740992LL,
+                               9223372036854775807LL, -9223372036854775807LL - 1};
+    Rng r;
+    rng_seed(&r, 7, 0);
+    for (int i = 0; i < 12 + 10000; i++) {
+        long long v = i < 12 ? fixed[i] : (long long)(((uint64_t)rng_u32(&r) << 32 | rng_u32(&r)) >> (1 + rng_u32(&r) % 63));
+        if (i >= 12 && (i & 1)) v = -v;
+        char *mem = NULL, want[32];
+        size_t len = 0;
+        FILE *f = open_memstream(&mem, &len);
+        ck_assert_ptr_nonnull(f);
+        JsonWriter w;
+        jw_init(&w, f, 0);
+        jw_int(&w, v);
+        fclose(f);
+        snprintf(want, sizeof want, "%lld", v);
+        ck_assert_msg(strcmp(mem, want) == 0, "jw_int wrote %s, printf %s", mem, want);
+        free(mem);
+    }
+}
+END_TEST
+
 static Suite *util_suite(void) {
     Suite *s = suite_create("util");
     TCase *core = tcase_create("core");
@@ -205,6 +229,7 @@ static Suite *util_suite(void) {
     TCase *reference = tcase_create("reference");
     tcase_set_timeout(reference, 60);
     tcase_add_test(reference, test_json_float_matches_printf);
+    tcase_add_test(reference, test_json_int_matches_printf);
     suite_add_tcase(s, reference);
     return s;
 }

@@ -195,10 +195,11 @@ static double kept_mass_of(const Selection *sel, int n) {
     return mass;
 }
 
-int pick_with_rules(const Selection *sel, int top_k, double top_p, double min_p, float u) {
+int pick_with_rules(const Selection *sel, int top_k, double top_p, double min_p, float u, int *n_kept) {
     int n = top_k_keep(top_k, sel->V);
     n = top_p_keep(sel->probs, sel->order, n, top_p);
     n = min_p_keep(sel->probs, sel->order, n, min_p);
+    if (n_kept) *n_kept = n;
     return sel->order[pick_from_prefix(sel->probs, sel->order, n, kept_mass_of(sel, n), u)];
 }
 

@@ -145,6 +145,7 @@ typedef struct {
     int top_k_40;                   /* top-k 40 */
     int top_p_0_9;                  /* top-p 0.9 */
     int min_p_0_05;                 /* min-p 0.05 */
+    int nucleus_0_9;                /* how many tokens top-p 0.9 kept: the nucleus */
 } Alternatives;
 
 /* ---- the whole selection ---- */
@@ -156,8 +157,9 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
                    const int *ids, int n_ids, float u, int need_table);
 
 /* Truncation lengths and pick of another strategy on an already sorted
- * selection (the same probs, the same draw): what it would have chosen. */
-int pick_with_rules(const Selection *sel, int top_k, double top_p, double min_p, float u);
+ * selection (the same probs, the same draw): what it would have chosen, and
+ * in *n_kept (when not NULL) how many tokens its rules kept. */
+int pick_with_rules(const Selection *sel, int top_k, double top_p, double min_p, float u, int *n_kept);
 
 /* The slice [lo, hi) of [0, 1) that rank r owned for the draw (r < n_kept). */
 void selection_slice(const Selection *sel, int rank, double *lo, double *hi);

@@ -419,7 +419,15 @@ void jw_key(JsonWriter *w, const char *key) {
 
 void jw_string(JsonWriter *w, const char *s) { jw_string_n(w, s, strlen(s)); }
 void jw_string_n(JsonWriter *w, const char *s, size_t n) { before_item(w); json_write_string(w->f, s, n); }
-void jw_int(JsonWriter *w, long long v) { before_item(w); fprintf(w->f, "%lld", v); }
+void jw_int(JsonWriter *w, long long v) {
+    before_item(w);
+    /* the digits by hand, as "%lld" writes them: a trace holds many ids per step */
+    char buf[24], *p = buf + sizeof buf;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do { *--p = (char)('0' + u % 10); u /= 10; } while (u);
+    if (v < 0) *--p = '-';
+    fwrite(p, 1, (size_t)(buf + sizeof buf - p), w->f);
+}
 void jw_double(JsonWriter *w, double v) {
     before_item(w);
     if (!isfinite(v)) { fputs("null", w->f); return; }

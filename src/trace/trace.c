@@ -350,7 +350,8 @@ static void jt_alternative(JsonTrace *jt, const char *name, int id) {
     jw_object_end(&jt->w);
 }
 
-static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const SamplerSettings *cfg) {
+static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const SamplerSettings *cfg,
+                                 const Alternatives *alt) {
     JsonWriter *w = &jt->w;
     jw_key(w, "strategy"); jw_string(w, strategy_name(cfg->strategy));
     jw_key(w, "temperature"); jw_float(w, sel->temperature);
@@ -368,7 +369,7 @@ static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const Samp
     jw_key(w, "n_top_p"); jw_int(w, argmax ? sel->V : sel->n_top_p);
     jw_key(w, "n_kept"); jw_int(w, sel->n_kept);
     jw_key(w, "kept_mass"); jw_float(w, sel->kept_mass);
-    jw_key(w, "nucleus_size"); jw_int(w, top_p_keep(sel->probs, sel->order, sel->V, 0.9));
+    jw_key(w, "nucleus_size"); jw_int(w, alt->nucleus_0_9);   /* top_p_keep(probs, order, V, 0.9), counted once */
     jw_key(w, "entropy_nats"); jw_float(w, sel->entropy);
     jw_key(w, "entropy_bits"); jw_float(w, sel->entropy / log(2.0));
     jw_key(w, "effective_candidates"); jw_float(w, exp(sel->entropy));
@@ -429,7 +430,7 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
     JsonWriter *w = &jt->w;
     jw_key(w, "selection");
     jw_object_begin(w);
-    jt_selection_summary(jt, sel, cfg);
+    jt_selection_summary(jt, sel, cfg, alt);
     jw_key(w, "alternatives");
     jw_object_begin(w);
     jt_alternative(jt, "greedy", alt->greedy);
