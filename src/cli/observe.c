@@ -129,7 +129,7 @@ static void watched_append(void *ctx, int token, const int *ids, int n) {
 }
 
 /* The callback when the watched observer has that event, else NULL. */
-#define IF_WATCHED(event, fn) (watched && watched->event ? fn : NULL)
+#define IF_WATCHED(event, fn) (watched && watched->event ? (fn) : NULL)
 
 void profile_observer(Observer *before, Observer *after, Profile *p, const Observer *watched) {
     memset(p, 0, sizeof *p);

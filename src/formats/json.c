@@ -509,7 +509,7 @@ static int reads_back(double a, int prec, long *digits, int *x) {
  * notation for -4 <= x < prec, else d.ddde+XX; trailing zeros dropped.
  * Returns the length. */
 static size_t write_g(char *buf, int negative, long digits, int x, int prec) {
-    char d[16];
+    char d[16] = {0};   /* prec <= 9 of them are written */
     for (int i = prec - 1; i >= 0; i--) { d[i] = (char)('0' + digits % 10); digits /= 10; }
     int n = prec;
     while (n > 1 && d[n - 1] == '0') n--;   /* the significant digits, trailing zeros dropped */
@@ -543,7 +543,7 @@ static size_t shortest_fast(char *buf, double v) {
     double a = fabs(v);
     if (a < 1.1754943508222875e-38) return 0;   /* a subnormal float: snprintf */
     int x7 = decimal_exponent_estimate(a), x = x7, prec, r;
-    long d7, d;
+    long d7 = 0, d = 0;
     if ((r = reads_back(a, 7, &d7, &x7)) < 0) return 0;
     if (r) {
         x = x7;
