@@ -114,28 +114,31 @@ static uint32_t descending_key(float x) {
     return ~u;
 }
 
-/* Least-significant-digit radix sort of (key << 32 | id), one byte of the key
- * per pass.  Each pass is stable and the items start in id order, so equal
- * keys stay in id order: ties go to the lower id, as a comparison sort on
- * (value, id) would put them.  The four bytes' counts are taken in one read,
- * and a pass whose byte is the same for every token (it would move nothing)
- * is skipped. */
+/* Least-significant-digit radix sort of (key << 32 | id), the 32-bit key in
+ * three digits of 11, 11 and 10 bits, one pass each.  Each pass is stable and
+ * the items start in id order, so equal keys stay in id order: ties go to the
+ * lower id, as a comparison sort on (value, id) would put them.  The three
+ * digits' counts are taken in one read, and a pass whose digit is the same for
+ * every token (it would move nothing) is skipped. */
+#define SORT_DIGITS 3
+static const int digit_shift[SORT_DIGITS] = {0, 11, 22}, digit_bits[SORT_DIGITS] = {11, 11, 10};
+
 void sort_by_logit(int *order, uint64_t *scratch, const float *x, int V) {
     if (V <= 0) return;
     uint64_t *a = scratch, *b = scratch + V;
-    size_t count[4][257];
+    uint32_t count[SORT_DIGITS][(1 << 11) + 1];   /* V < 2^31: a count fits */
     memset(count, 0, sizeof count);
     for (int v = 0; v < V; v++) {
         uint32_t key = descending_key(x[v]);
         a[v] = (uint64_t)key << 32 | (uint32_t)v;
-        for (int k = 0; k < 4; k++) count[k][((key >> (8 * k)) & 0xff) + 1]++;
+        for (int k = 0; k < SORT_DIGITS; k++) count[k][((key >> digit_shift[k]) & ((1u << digit_bits[k]) - 1)) + 1]++;
     }
-    for (int k = 0; k < 4; k++) {
-        size_t *c = count[k];
-        int shift = 32 + 8 * k;
-        if (c[((a[0] >> shift) & 0xff) + 1] == (size_t)V) continue;   /* one byte value for all */
-        for (int d = 0; d < 256; d++) c[d + 1] += c[d];
-        for (int v = 0; v < V; v++) b[c[(a[v] >> shift) & 0xff]++] = a[v];
+    for (int k = 0; k < SORT_DIGITS; k++) {
+        uint32_t *c = count[k], mask = (1u << digit_bits[k]) - 1;
+        int shift = 32 + digit_shift[k];
+        if (c[((a[0] >> shift) & mask) + 1] == (uint32_t)V) continue;   /* one digit value for all */
+        for (int d = 0; d < (1 << digit_bits[k]); d++) c[d + 1] += c[d];
+        for (int v = 0; v < V; v++) b[c[(a[v] >> shift) & mask]++] = a[v];
         uint64_t *t = a;
         a = b;
         b = t;
