@@ -193,6 +193,54 @@ START_TEST(test_json_float_matches_printf) {
 }
 END_TEST
 
+/* jw_float_array(x) is the same text as an array of jw_float(x[i]), in blocks
+ * past the writer's 4 KiB buffer, nested, and where pretty-printing puts each
+ * item on its own line. */
+static char *float_array_text(int pretty, int depth, const float *x, size_t n, int one_by_one) {
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    ck_assert_ptr_nonnull(f);
+    JsonWriter w;
+    jw_init(&w, f, pretty);
+    for (int d = 0; d < depth; d++) jw_array_begin(&w);
+    for (int rep = 0; rep < 2; rep++) {
+        if (one_by_one) {
+            jw_array_begin(&w);
+            for (size_t i = 0; i < n; i++) jw_float(&w, x[i]);
+            jw_array_end(&w);
+        } else {
+            jw_float_array(&w, x, n);
+        }
+    }
+    for (int d = 0; d < depth; d++) jw_array_end(&w);
+    fclose(f);
+    return mem;
+}
+
+START_TEST(test_json_float_array_matches_items) {
+    enum { N = 3000 };
+    static float x[N];
+    Rng r;
+    rng_seed(&r, 11, 0);
+    for (int i = 0; i < N; i++) x[i] = (float)float_of_bits(rng_u32(&r));
+    x[0] = NAN;
+    x[1] = -INFINITY;
+    x[2] = -0.0f;
+    size_t sizes[] = {0, 1, 2, 17, N};
+    for (int pretty = 0; pretty <= 3; pretty += 3)
+        for (int depth = 0; depth <= 2; depth++)
+            for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+                char *want = float_array_text(pretty, depth, x, sizes[k], 1);
+                char *got = float_array_text(pretty, depth, x, sizes[k], 0);
+                ck_assert_msg(strcmp(got, want) == 0, "pretty %d depth %d n %zu: '%.60s' vs '%.60s'", pretty, depth,
+                              sizes[k], got, want);
+                free(want);
+                free(got);
+            }
+}
+END_TEST
+
 /* jw_int writes its digits by hand: the same text as "%lld" */
 START_TEST(test_json_int_matches_printf) {
     const long long fixed[] = {0, 1, -1, 9, 10, -10, 50256, 2147483647LL, -2147483648LL, 9007199254740992LL,
@@ -230,6 +278,7 @@ static Suite *util_suite(void) {
     tcase_set_timeout(reference, 60);
     tcase_add_test(reference, test_json_float_matches_printf);
     tcase_add_test(reference, test_json_int_matches_printf);
+    tcase_add_test(reference, test_json_float_array_matches_items);
     suite_add_tcase(s, reference);
     return s;
 }

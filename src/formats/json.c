@@ -566,26 +566,45 @@ static int roundtrips(char *buf, size_t n, int prec, double v) {
     return (float)strtod(buf, NULL) == (float)v;
 }
 
-void jw_float(JsonWriter *w, double v) {
-    before_item(w);
-    if (!isfinite(v)) { fputs("null", w->f); return; }
+/* v as jw_float writes it, into buf (32 bytes); returns the length. */
+static size_t float_text(char *buf, double v) {
+    if (!isfinite(v)) { memcpy(buf, "null", 5); return 4; }
     /* The shortest of 6..9 significant digits that reads back as the same
      * float32 (9 always do).  If p digits round-trip, p + 1 do too, so a
      * binary search over {6, 7, 8, 9} takes two tries instead of up to four. */
+    if (!isfinite((float)v)) return (size_t)snprintf(buf, 32, "%.17g", v);   /* beyond float range: a double */
+    v = (float)v;  /* from here exactly a float, so the round-trip test is monotonic in the digits */
+    if (v == 0) return (size_t)snprintf(buf, 32, "%s", signbit(v) ? "-0" : "0");   /* as "%.6g" writes them */
+    size_t len = shortest_fast(buf, v);
+    if (len > 0) return len;
+    char other[32];
+    if (roundtrips(buf, 32, 7, v)) { if (roundtrips(other, sizeof other, 6, v)) memcpy(buf, other, sizeof other); }
+    else if (!roundtrips(buf, 32, 8, v)) snprintf(buf, 32, "%.9g", v);
+    return strlen(buf);
+}
+
+void jw_float(JsonWriter *w, double v) {
+    before_item(w);
     char buf[32];
-    if (!isfinite((float)v)) {  /* beyond float range: a double, written as one */
-        snprintf(buf, sizeof buf, "%.17g", v);
-        fputs(buf, w->f);
+    fwrite(buf, 1, float_text(buf, v), w->f);
+}
+
+void jw_float_array(JsonWriter *w, const float *x, size_t n) {
+    jw_array_begin(w);
+    if (w->depth <= w->pretty) {   /* each item on its own line: the writer's own way */
+        for (size_t i = 0; i < n; i++) jw_float(w, x[i]);
+        jw_array_end(w);
         return;
     }
-    v = (float)v;  /* from here exactly a float, so the round-trip test is monotonic in the digits */
-    if (v == 0) { fputs(signbit(v) ? "-0" : "0", w->f); return; }   /* as "%.6g" writes them */
-    size_t len = shortest_fast(buf, v);
-    if (len > 0) { fwrite(buf, 1, len, w->f); return; }
-    char other[32];
-    const char *out;
-    if (roundtrips(buf, sizeof buf, 7, v)) out = roundtrips(other, sizeof other, 6, v) ? other : buf;
-    else if (roundtrips(buf, sizeof buf, 8, v)) out = buf;
-    else { snprintf(buf, sizeof buf, "%.9g", v); out = buf; }
-    fputs(out, w->f);
+    /* No newlines inside: the items and their commas go out in blocks. */
+    char buf[4096];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (len > sizeof buf - 34) { fwrite(buf, 1, len, w->f); len = 0; }
+        if (i > 0) buf[len++] = ',';
+        len += float_text(buf + len, x[i]);
+    }
+    fwrite(buf, 1, len, w->f);
+    if (n > 0 && w->depth <= JSON_MAX_DEPTH) w->has_items[w->depth - 1] = 1;
+    jw_array_end(w);
 }

@@ -52,11 +52,7 @@ static void write_tokens(JsonTrace *jt, const int *ids, int n) {
     jw_array_end(&jt->w);
 }
 
-static void write_floats(JsonWriter *w, const float *x, size_t n) {
-    jw_array_begin(w);
-    for (size_t i = 0; i < n; i++) jw_float(w, x[i]);
-    jw_array_end(w);
-}
+static void write_floats(JsonWriter *w, const float *x, size_t n) { jw_float_array(w, x, n); }
 
 /* {"shape": [rows, cols], "data": [...]} row-major. */
 static void write_tensor(JsonWriter *w, const char *name, const float *x, int rows, int cols) {
@@ -205,6 +201,10 @@ static void jt_write_attention(JsonWriter *w, const LayerActs *a, int H, int T, 
         jw_array_begin(w);
         for (int t = q0; t < T; t++) {
             const float *row = a->att_probs + ((size_t)h * (size_t)T + (size_t)t) * (size_t)n_ctx;
+            if (t == T - 1) {   /* the last query sees every key */
+                jw_float_array(w, row, (size_t)(pos + T));
+                continue;
+            }
             jw_array_begin(w);
             for (int k = 0; k < pos + T; k++) {
                 if (k <= pos + t) jw_float(w, row[k]);
