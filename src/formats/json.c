@@ -586,7 +586,8 @@ static size_t float_text(char *buf, double v) {
 void jw_float(JsonWriter *w, double v) {
     before_item(w);
     char buf[32];
-    fwrite(buf, 1, float_text(buf, v), w->f);
+    size_t len = float_text(buf, v);
+    fwrite(buf, 1, len, w->f);
 }
 
 void jw_float_array(JsonWriter *w, const float *x, size_t n) {
@@ -604,7 +605,7 @@ void jw_float_array(JsonWriter *w, const float *x, size_t n) {
         if (i > 0) buf[len++] = ',';
         len += float_text(buf + len, x[i]);
     }
-    fwrite(buf, 1, len, w->f);
+    if (len > 0) fwrite(buf, 1, len, w->f);
     if (n > 0 && w->depth <= JSON_MAX_DEPTH) w->has_items[w->depth - 1] = 1;
     jw_array_end(w);
 }

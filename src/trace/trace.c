@@ -202,7 +202,7 @@ static void jt_write_attention(JsonWriter *w, const LayerActs *a, int H, int T, 
         for (int t = q0; t < T; t++) {
             const float *row = a->att_probs + ((size_t)h * (size_t)T + (size_t)t) * (size_t)n_ctx;
             if (t == T - 1) {   /* the last query sees every key */
-                jw_float_array(w, row, (size_t)(pos + T));
+                jw_float_array(w, row, (size_t)pos + (size_t)T);
                 continue;
             }
             jw_array_begin(w);
