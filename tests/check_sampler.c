@@ -29,7 +29,9 @@ static int pair_desc(const void *a, const void *b) {
 }
 
 START_TEST(test_radix_sort_matches_comparison_sort) {
-    /* Many ties (values from a small set), both zeros, infinities, tiny and huge values. */
+    /* Many ties (values from a small set), both zeros, infinities, tiny and huge values;
+     * then keys that share bytes, so the sort skips passes: values in [1, 2) (one top
+     * byte), a few mantissas at many exponents (low bytes shared), one value for all. */
     enum { N = 5000 };
     static float x[N];
     static int order[N];
@@ -38,10 +40,13 @@ START_TEST(test_radix_sort_matches_comparison_sort) {
     const float pool[] = {0.0f, -0.0f, 1.5f, -1.5f, 3e38f, -3e38f, 1e-40f, -1e-40f, (float)INFINITY, -(float)INFINITY, 7.25f};
     Rng r;
     rng_seed(&r, 9, 0);
-    for (int trial = 0; trial < 4; trial++) {
+    for (int trial = 0; trial < 7; trial++) {
         for (int v = 0; v < N; v++) {
             uint32_t u = rng_u32(&r);
-            x[v] = trial % 2 ? pool[u % (sizeof pool / sizeof pool[0])] : (rng_uniform(&r) - 0.5f) * (float)(1 << (u % 20));
+            if (trial == 4) x[v] = 1.0f + rng_uniform(&r);
+            else if (trial == 5) x[v] = ldexpf(1.0f + (float)(u % 4) / 4.0f, (int)(u >> 8) % 40 - 20);
+            else if (trial == 6) x[v] = -2.5f;
+            else x[v] = trial % 2 ? pool[u % (sizeof pool / sizeof pool[0])] : (rng_uniform(&r) - 0.5f) * (float)(1 << (u % 20));
             ref[v].value = x[v] == 0.0f ? 0.0f : x[v];
             ref[v].id = v;
         }
@@ -186,6 +191,25 @@ START_TEST(test_temperature_zero_is_greedy) {
 }
 END_TEST
 
+START_TEST(test_log_z_in_two_parts) {
+    /* logits 0 and ln 3 (T = 1): max ln 3, sum exp(x - max) = 1/3 + 1, so log_sum = ln(4/3)
+     * and log_z = ln 3 + ln(4/3) = ln 4; log_z is max + log_sum to the bit (what the trace
+     * writes as logits_top.log_z is log_sum) */
+    Selection sel;
+    ck_assert_int_eq(selection_init(&sel, 2, NULL), 0);
+    float x[2] = {0.0f, (float)log(3.0)};
+    SamplerSettings cfg;
+    sampler_defaults(&cfg, STRATEGY_SAMPLE);
+    int ids[1] = {0};
+    sampler_select(&sel, &cfg, x, ids, 0, 0.5f, 1);
+    ck_assert_msg(fabs(sel.log_sum - log(4.0 / 3.0)) < 1e-7, "log_sum %.17g, want ln(4/3)", sel.log_sum);
+    ck_assert_msg(fabs(sel.log_z - log(4.0)) < 1e-7, "log_z %.17g, want ln 4", sel.log_z);
+    ck_assert(sel.log_z == (double)x[1] + sel.log_sum);
+    ck_assert(sel.log_z == softmax(NULL, x, 2, NULL));
+    selection_free(&sel);
+}
+END_TEST
+
 START_TEST(test_entropy_uniform) {
     /* four equal logits: p = 1/4 each, H = ln 4 */
     float x[4] = {0.5f, 0.5f, 0.5f, 0.5f}, probs[4];
@@ -247,10 +271,13 @@ START_TEST(test_alternatives) {
     sampler_defaults(&cfg, STRATEGY_GREEDY);
     int ids[1] = {0};
     ck_assert_int_eq(sampler_select(&sel, &cfg, x, ids, 0, 0.85f, 1), 0);
-    ck_assert_int_eq(pick_with_rules(&sel, 40, 1.0, 0.0, 0.85f), 2);
-    ck_assert_int_eq(pick_with_rules(&sel, 0, 0.9, 0.0, 0.85f), 2);
-    ck_assert_int_eq(pick_with_rules(&sel, 0, 1.0, 0.05, 0.85f), 2);
-    ck_assert_int_eq(pick_with_rules(&sel, 0, 0.9, 0.0, 0.6f), 1);
+    ck_assert_int_eq(pick_with_rules(&sel, 40, 1.0, 0.0, 0.85f, NULL), 2);
+    int kept = 0;
+    ck_assert_int_eq(pick_with_rules(&sel, 0, 0.9, 0.0, 0.85f, &kept), 2);
+    ck_assert_int_eq(kept, 3);   /* the nucleus: .5 + .3 + .15 reaches .9 */
+    ck_assert_int_eq(pick_with_rules(&sel, 0, 1.0, 0.05, 0.85f, &kept), 2);
+    ck_assert_int_eq(kept, 4);
+    ck_assert_int_eq(pick_with_rules(&sel, 0, 0.9, 0.0, 0.6f, NULL), 1);
     selection_free(&sel);
 }
 END_TEST
@@ -339,6 +366,7 @@ static Suite *sampler_suite(void) {
     tcase_add_test(core, test_pick_slices);
     tcase_add_test(core, test_temperature_zero_is_greedy);
     tcase_add_test(core, test_entropy_uniform);
+    tcase_add_test(core, test_log_z_in_two_parts);
     tcase_add_test(core, test_logits_unchanged);
     tcase_add_test(core, test_sampled_frequencies_chi_square);
     tcase_add_test(core, test_alternatives);

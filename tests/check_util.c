@@ -1,16 +1,23 @@
 /*
- * check_util.c - atomic files and the output-over-input check (src/formats/files.h).
+ * check_util.c - atomic files and the output-over-input check (src/formats/files.h),
+ * and the JSON writer's floats (src/formats/json.h) against the C library's
+ * printf and strtod.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "testdir.h"
 #include "testutil.h"
+#include "core/rng.h"
 #include "formats/files.h"
+#include "formats/json.h"
 
 /* Writes text to path (plain stdio, not the code under test). */
 static void write_text(const char *path, const char *text) {
@@ -114,6 +121,150 @@ START_TEST(test_output_over_input_refused) {
 }
 END_TEST
 
+/* The reference for jw_float, from the C library alone: the shortest of
+ * "%.6g" .. "%.9g" that strtod reads back (then rounded to float) as the
+ * same float; "%.17g" past float's range; null when not finite. */
+static int reads_back(char *buf, size_t n, int prec, double v) {
+    snprintf(buf, n, "%.*g", prec, v);
+    return (float)strtod(buf, NULL) == (float)v;
+}
+
+static void float_text_reference(char *out, size_t n, double v) {
+    char buf[32];
+    if (!isfinite(v)) { snprintf(out, n, "null"); return; }
+    if (!isfinite((float)v)) { snprintf(out, n, "%.17g", v); return; }
+    v = (float)v;
+    for (int prec = 6; prec <= 9; prec++)
+        if (reads_back(buf, sizeof buf, prec, v) || prec == 9) { snprintf(out, n, "%s", buf); return; }
+}
+
+/* jw_float's text of v, through a memory stream. */
+static void float_text(char *out, size_t n, double v) {
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    ck_assert_ptr_nonnull(f);
+    JsonWriter w;
+    jw_init(&w, f, 0);
+    jw_float(&w, v);
+    fclose(f);
+    snprintf(out, n, "%s", mem);
+    free(mem);
+}
+
+static double float_of_bits(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* jw_float computes digits and the read-back in double arithmetic where it
+ * can: byte for byte the C library's text over every kind of float - raw bit
+ * patterns (subnormals, NaNs, infinities), probabilities in [0, 1), logits,
+ * floats next to d * 10^e for d of 1..10 digits (the near ties), powers of
+ * ten and two, both zeros, and doubles (rounded to float, or past its range). */
+START_TEST(test_json_float_matches_printf) {
+    char got[64], want[64];
+    Rng r;
+    rng_seed(&r, 2024, 0);
+    const double fixed[] = {0.0, -0.0, 1.0, -1.0, 0.5, 1e-5, 1e-4, 9.9999999e-5, 999999.5, 9999999.0, 1e9, 1e10,
+                            123456789.0, 0.1, 3.4028234663852886e38, 1.1754943508222875e-38, 1.4e-45, 1e39, -1e300,
+                            1e-50, INFINITY, -INFINITY, NAN, 16777216.0, 16777217.0, 4294967296.0, 1e22, 1e23};
+    int n_fixed = (int)(sizeof fixed / sizeof fixed[0]);
+    for (int i = 0; i < n_fixed + 300000; i++) {
+        double v;
+        uint32_t u = rng_u32(&r);
+        if (i < n_fixed) v = fixed[i];
+        else if (i % 6 == 0) v = float_of_bits(u);
+        else if (i % 6 == 1) v = (float)((double)u / 4294967296.0);
+        else if (i % 6 == 2) v = (float)(((double)u / 4294967296.0 - 0.5) * 40.0);
+        else if (i % 6 == 3) {
+            int digits = 1 + (int)(u % 10), e = (int)(rng_u32(&r) % 60) - 30;
+            double d = floor((double)rng_u32(&r) / 4294967296.0 * pow(10, digits));
+            float f = (float)(d * pow(10, e));
+            for (int k = (int)(u >> 28) % 5 - 2; k != 0; k += k > 0 ? -1 : 1) f = nextafterf(f, k > 0 ? INFINITY : -INFINITY);
+            v = u & 1 ? -f : f;
+        } else if (i % 6 == 4) v = ldexp(1.0, (int)(u % 300) - 150) * (u & 1 ? 1 : -1) * (u & 2 ? 1 : pow(10, (int)(u >> 27) - 16));
+        else v = (double)u / 4294967296.0 * pow(10, (int)(rng_u32(&r) % 90) - 45);
+        float_text(got, sizeof got, v);
+        float_text_reference(want, sizeof want, v);
+        ck_assert_msg(strcmp(got, want) == 0, "jw_float(%.17g) wrote %s, the C library %s", v, got, want);
+    }
+}
+END_TEST
+
+/* jw_float_array(x) is the same text as an array of jw_float(x[i]), in blocks
+ * past the writer's 4 KiB buffer, nested, and where pretty-printing puts each
+ * item on its own line. */
+static char *float_array_text(int pretty, int depth, const float *x, size_t n, int one_by_one) {
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    ck_assert_ptr_nonnull(f);
+    JsonWriter w;
+    jw_init(&w, f, pretty);
+    for (int d = 0; d < depth; d++) jw_array_begin(&w);
+    for (int rep = 0; rep < 2; rep++) {
+        if (one_by_one) {
+            jw_array_begin(&w);
+            for (size_t i = 0; i < n; i++) jw_float(&w, x[i]);
+            jw_array_end(&w);
+        } else {
+            jw_float_array(&w, x, n);
+        }
+    }
+    for (int d = 0; d < depth; d++) jw_array_end(&w);
+    fclose(f);
+    return mem;
+}
+
+START_TEST(test_json_float_array_matches_items) {
+    enum { N = 3000 };
+    static float x[N];
+    Rng r;
+    rng_seed(&r, 11, 0);
+    for (int i = 0; i < N; i++) x[i] = (float)float_of_bits(rng_u32(&r));
+    x[0] = NAN;
+    x[1] = -INFINITY;
+    x[2] = -0.0f;
+    size_t sizes[] = {0, 1, 2, 17, N};
+    for (int pretty = 0; pretty <= 3; pretty += 3)
+        for (int depth = 0; depth <= 2; depth++)
+            for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+                char *want = float_array_text(pretty, depth, x, sizes[k], 1);
+                char *got = float_array_text(pretty, depth, x, sizes[k], 0);
+                ck_assert_msg(strcmp(got, want) == 0, "pretty %d depth %d n %zu: '%.60s' vs '%.60s'", pretty, depth,
+                              sizes[k], got, want);
+                free(want);
+                free(got);
+            }
+}
+END_TEST
+
+/* jw_int writes its digits by hand: the same text as "%lld" */
+START_TEST(test_json_int_matches_printf) {
+    const long long fixed[] = {0, 1, -1, 9, 10, -10, 50256, 2147483647LL, -2147483648LL, 9007199254740992LL,
+                               9223372036854775807LL, -9223372036854775807LL - 1};
+    Rng r;
+    rng_seed(&r, 7, 0);
+    for (int i = 0; i < 12 + 10000; i++) {
+        long long v = i < 12 ? fixed[i] : (long long)(((uint64_t)rng_u32(&r) << 32 | rng_u32(&r)) >> (1 + rng_u32(&r) % 63));
+        if (i >= 12 && (i & 1)) v = -v;
+        char *mem = NULL, want[32];
+        size_t len = 0;
+        FILE *f = open_memstream(&mem, &len);
+        ck_assert_ptr_nonnull(f);
+        JsonWriter w;
+        jw_init(&w, f, 0);
+        jw_int(&w, v);
+        fclose(f);
+        snprintf(want, sizeof want, "%lld", v);
+        ck_assert_msg(strcmp(mem, want) == 0, "jw_int wrote %s, printf %s", mem, want);
+        free(mem);
+    }
+}
+END_TEST
+
 static Suite *util_suite(void) {
     Suite *s = suite_create("util");
     TCase *core = tcase_create("core");
@@ -123,6 +274,12 @@ static Suite *util_suite(void) {
     TCase *edge = tcase_create("edge");
     tcase_add_test(edge, test_existing_temporary_left_alone);
     suite_add_tcase(s, edge);
+    TCase *reference = tcase_create("reference");
+    tcase_set_timeout(reference, 60);
+    tcase_add_test(reference, test_json_float_matches_printf);
+    tcase_add_test(reference, test_json_int_matches_printf);
+    tcase_add_test(reference, test_json_float_array_matches_items);
+    suite_add_tcase(s, reference);
     return s;
 }
 

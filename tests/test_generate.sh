@@ -99,23 +99,30 @@ else
 fi
 
 # --profile: every stage is listed, the shares of a run add up to 100 %, and the
-# tokens are the same as without it.
+# tokens are the same as without it; with a trace too (the trace's time is
+# its own row, not a stage's), and the trace is the one written without --profile.
 "$ARGEN" generate --model "$M" --ids 464,2068 --max-new-tokens 6 --seed 5 --strategy top-k --json >"$T/plain" 2>/dev/null
 "$ARGEN" generate --model "$M" --ids 464,2068 --max-new-tokens 6 --seed 5 --strategy top-k --json --profile >"$T/prof" 2>"$T/err"
-if cmp -s "$T/plain" "$T/prof" &&
-   $PY - "$T/err" <<'PY'
+"$ARGEN" generate --model "$M" --ids 464,2068 --max-new-tokens 6 --seed 5 --strategy top-k --json \
+    --trace "$T/plain-trace.json" >/dev/null 2>&1
+"$ARGEN" generate --model "$M" --ids 464,2068 --max-new-tokens 6 --seed 5 --strategy top-k --json --profile \
+    --trace "$T/prof-trace.json" >"$T/prof2" 2>"$T/err2"
+profile_rows() {  # FILE: the stage rows listed, shares adding up to 100 %
+    $PY - "$1" <<'PY'
 import re, sys
 lines = open(sys.argv[1]).read().splitlines()
-names = ["embedding + blocks", "final layer norm", "unembedding", "softmax + selection", "the rest"]
+names = ["embedding + blocks", "final layer norm", "unembedding", "softmax + selection", "trace, printed text", "the rest"]
 rows = [l for l in lines if any(l.strip().startswith(n) for n in names)]
 assert len(rows) == len(names), rows
 shares = [float(re.search(r"(-?[0-9.]+)%", r).group(1)) for r in rows]
 assert abs(sum(shares) - 100) < 1.0, shares
 PY
-then
-    ok "--profile lists every stage, the shares add up, the tokens do not change"
+}
+if cmp -s "$T/plain" "$T/prof" && cmp -s "$T/plain" "$T/prof2" && cmp -s "$T/plain-trace.json" "$T/prof-trace.json" &&
+   profile_rows "$T/err" && profile_rows "$T/err2"; then
+    ok "--profile lists every stage (the trace's own row), the shares add up, the tokens and the trace do not change"
 else
-    bad "--profile: $(cat "$T/err")"
+    bad "--profile: $(cat "$T/err" "$T/err2")"
 fi
 
 # logits --prompt: the same numbers as --ids with the ids the tokenizer gives.

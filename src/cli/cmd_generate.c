@@ -303,12 +303,13 @@ static int run_sampling(CmdOptions *o, PromptedModel *pm, const TraceSink *trace
     if (!o->json) { print_tokens(pm, &st.u, pm->prompt, pm->n_prompt, stdout); fflush(stdout); }
     /* Who watches: the printer, the trace and the --profile clock, teed. */
     Observer printer = {.ctx = &st, .append = st.print || st.timing ? stream_token : NULL};
-    Observer clock = {0}, traced, all;
+    Observer clock = {0}, clock_after = {0}, traced, timed, all;
     Profile prof;
-    Tee tee1, tee2;
-    if (o->profile) profile_observer(&clock, &prof);
+    Tee tee1, tee2, tee3;
     observer_tee(&traced, &tee1, &printer, trace ? &trace->run : NULL);
-    observer_tee(&all, &tee2, &traced, o->profile ? &clock : NULL);
+    if (o->profile) profile_observer(&clock, &clock_after, &prof, &traced);
+    observer_tee(&timed, &tee2, o->profile ? &clock : NULL, &traced);   /* the clock first, then who watches, */
+    observer_tee(&all, &tee3, &timed, o->profile ? &clock_after : NULL);   /* then the clock again */
     st.t_last = now_seconds();
     double t0 = st.t_last;
     int rc = generate_run(&g, &all, pm->model.dir, err);

@@ -105,9 +105,9 @@ const float *project_to_logits(Generator *g, const Observer *obs) {
 
 static void pick_alternatives(const Selection *sel, float u, Alternatives *alt) {
     alt->greedy = sel->order[0];
-    alt->top_k_40 = pick_with_rules(sel, 40, 1.0, 0.0, u);
-    alt->top_p_0_9 = pick_with_rules(sel, 0, 0.9, 0.0, u);
-    alt->min_p_0_05 = pick_with_rules(sel, 0, 1.0, 0.05, u);
+    alt->top_k_40 = pick_with_rules(sel, 40, 1.0, 0.0, u, NULL);
+    alt->top_p_0_9 = pick_with_rules(sel, 0, 0.9, 0.0, u, &alt->nucleus_0_9);
+    alt->min_p_0_05 = pick_with_rules(sel, 0, 1.0, 0.05, u, NULL);
 }
 
 int select_token(Generator *g, const float *logits, float u, const Observer *obs) {

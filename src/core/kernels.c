@@ -686,6 +686,12 @@ void residual_add(float *out, const float *a, const float *b, size_t n) {
 }
 
 double softmax(float *probs, const float *x, int n, double *entropy) {
+    float max;
+    double log_sum = softmax_shifted(probs, x, n, entropy, &max);
+    return max + log_sum;
+}
+
+double softmax_shifted(float *probs, const float *x, int n, double *entropy, float *max_out) {
     float max = x[0];
     for (int i = 1; i < n; i++) if (x[i] > max) max = x[i];
     double sum = 0.0;
@@ -699,7 +705,8 @@ double softmax(float *probs, const float *x, int n, double *entropy) {
         if (entropy && p > 0) H -= p * logp;
     }
     if (entropy) *entropy = H;
-    return max + log_sum;
+    *max_out = max;
+    return log_sum;
 }
 
 void attention(float *out, float *probs, float *key_cache, float *value_cache,

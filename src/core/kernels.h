@@ -106,6 +106,10 @@ void residual_add(float *out, const float *a, const float *b, size_t n);
  * entropy only).  [n] -> [n] */
 double softmax(float *probs, const float *x, int n, double *entropy);
 
+/* The same softmax, its log-partition in two parts: returns log_sum and
+ * writes m to *max (softmax returns m + log_sum). */
+double softmax_shifted(float *probs, const float *x, int n, double *entropy, float *max);
+
 /* Causal self-attention of T queries at positions pos..pos+T-1.
  *   qkv        [T, 3C]          q | k | v, heads contiguous within each
  *   key_cache  [H, n_ctx, hs]   this layer's; keys of positions pos..pos+T-1 are written here

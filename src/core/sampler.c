@@ -114,18 +114,31 @@ static uint32_t descending_key(float x) {
     return ~u;
 }
 
-/* Least-significant-digit radix sort of (key << 32 | id), one byte of the key
- * per pass.  Each pass is stable and the items start in id order, so equal
- * keys stay in id order: ties go to the lower id, as a comparison sort on
- * (value, id) would put them. */
+/* Least-significant-digit radix sort of (key << 32 | id), the 32-bit key in
+ * three digits of 11, 11 and 10 bits, one pass each.  Each pass is stable and
+ * the items start in id order, so equal keys stay in id order: ties go to the
+ * lower id, as a comparison sort on (value, id) would put them.  The three
+ * digits' counts are taken in one read, and a pass whose digit is the same for
+ * every token (it would move nothing) is skipped. */
+#define SORT_DIGITS 3
+static const int digit_shift[SORT_DIGITS] = {0, 11, 22}, digit_bits[SORT_DIGITS] = {11, 11, 10};
+
 void sort_by_logit(int *order, uint64_t *scratch, const float *x, int V) {
+    if (V <= 0) return;
     uint64_t *a = scratch, *b = scratch + V;
-    for (int v = 0; v < V; v++) a[v] = (uint64_t)descending_key(x[v]) << 32 | (uint32_t)v;
-    for (int shift = 32; shift < 64; shift += 8) {
-        size_t count[257] = {0};
-        for (int v = 0; v < V; v++) count[((a[v] >> shift) & 0xff) + 1]++;
-        for (int d = 0; d < 256; d++) count[d + 1] += count[d];
-        for (int v = 0; v < V; v++) b[count[(a[v] >> shift) & 0xff]++] = a[v];
+    uint32_t count[SORT_DIGITS][(1 << 11) + 1];   /* V < 2^31: a count fits */
+    memset(count, 0, sizeof count);
+    for (int v = 0; v < V; v++) {
+        uint32_t key = descending_key(x[v]);
+        a[v] = (uint64_t)key << 32 | (uint32_t)v;
+        for (int k = 0; k < SORT_DIGITS; k++) count[k][((key >> digit_shift[k]) & ((1u << digit_bits[k]) - 1)) + 1]++;
+    }
+    for (int k = 0; k < SORT_DIGITS; k++) {
+        uint32_t *c = count[k], mask = (1u << digit_bits[k]) - 1;
+        int shift = 32 + digit_shift[k];
+        if (c[((a[0] >> shift) & mask) + 1] == (uint32_t)V) continue;   /* one digit value for all */
+        for (int d = 0; d < (1 << digit_bits[k]); d++) c[d + 1] += c[d];
+        for (int v = 0; v < V; v++) b[c[(a[v] >> shift) & mask]++] = a[v];
         uint64_t *t = a;
         a = b;
         b = t;
@@ -185,10 +198,11 @@ static double kept_mass_of(const Selection *sel, int n) {
     return mass;
 }
 
-int pick_with_rules(const Selection *sel, int top_k, double top_p, double min_p, float u) {
+int pick_with_rules(const Selection *sel, int top_k, double top_p, double min_p, float u, int *n_kept) {
     int n = top_k_keep(top_k, sel->V);
     n = top_p_keep(sel->probs, sel->order, n, top_p);
     n = min_p_keep(sel->probs, sel->order, n, min_p);
+    if (n_kept) *n_kept = n;
     return sel->order[pick_from_prefix(sel->probs, sel->order, n, kept_mass_of(sel, n), u)];
 }
 
@@ -218,7 +232,9 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
         return sel->chosen;
     }
     /* 3. softmax, then every token in rank order                  scaled -> probs [V], order [V] */
-    sel->log_z = softmax(sel->probs, sel->scaled, V, &sel->entropy_nats);   /* kernels.h */
+    float max;
+    sel->log_sum = softmax_shifted(sel->probs, sel->scaled, V, &sel->entropy_nats, &max);   /* kernels.h */
+    sel->log_z = max + sel->log_sum;
     sort_by_logit(sel->order, sel->sort_keys, sel->scaled, V);
     sel->sorted = 1;
     if (greedy) {

@@ -91,6 +91,8 @@ typedef struct {
     double kept_mass;      /* sum of probs over the kept prefix (the renormalizer) */
     double entropy_nats;   /* of probs, in nats (natural log); shown to people in bits: / ln 2 */
     double log_z;          /* log sum exp(scaled): log p(v) = scaled[v] - log_z */
+    double log_sum;        /* log sum exp(scaled - max scaled): log_z before the max is added
+                            * back (softmax_shifted), kept so a trace can write it exactly */
     double temperature;    /* the T applied (1 when greedy) */
     float draw;            /* the uniform draw u in [0, 1) */
     int chosen;            /* token id picked */
@@ -145,6 +147,7 @@ typedef struct {
     int top_k_40;                   /* top-k 40 */
     int top_p_0_9;                  /* top-p 0.9 */
     int min_p_0_05;                 /* min-p 0.05 */
+    int nucleus_0_9;                /* how many tokens top-p 0.9 kept: the nucleus */
 } Alternatives;
 
 /* ---- the whole selection ---- */
@@ -156,8 +159,9 @@ int sampler_select(Selection *sel, const SamplerSettings *cfg, const float *logi
                    const int *ids, int n_ids, float u, int need_table);
 
 /* Truncation lengths and pick of another strategy on an already sorted
- * selection (the same probs, the same draw): what it would have chosen. */
-int pick_with_rules(const Selection *sel, int top_k, double top_p, double min_p, float u);
+ * selection (the same probs, the same draw): what it would have chosen, and
+ * in *n_kept (when not NULL) how many tokens its rules kept. */
+int pick_with_rules(const Selection *sel, int top_k, double top_p, double min_p, float u, int *n_kept);
 
 /* The slice [lo, hi) of [0, 1) that order[i] (rank i + 1) owned for the draw (i < n_kept). */
 void selection_slice(const Selection *sel, int i, double *lo, double *hi);

@@ -2,6 +2,7 @@
 #include "formats/json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -418,7 +419,15 @@ void jw_key(JsonWriter *w, const char *key) {
 
 void jw_string(JsonWriter *w, const char *s) { jw_string_n(w, s, strlen(s)); }
 void jw_string_n(JsonWriter *w, const char *s, size_t n) { before_item(w); json_write_string(w->f, s, n); }
-void jw_int(JsonWriter *w, long long v) { before_item(w); fprintf(w->f, "%lld", v); }
+void jw_int(JsonWriter *w, long long v) {
+    before_item(w);
+    /* the digits by hand, as "%lld" writes them: a trace holds many ids per step */
+    char buf[24], *p = buf + sizeof buf;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do { *--p = (char)('0' + u % 10); u /= 10; } while (u);
+    if (v < 0) *--p = '-';
+    fwrite(p, 1, (size_t)(buf + sizeof buf - p), w->f);
+}
 void jw_double(JsonWriter *w, double v) {
     before_item(w);
     if (!isfinite(v)) { fputs("null", w->f); return; }
@@ -428,29 +437,175 @@ void jw_double(JsonWriter *w, double v) {
 void jw_bool(JsonWriter *w, int v) { before_item(w); fputs(v ? "true" : "false", w->f); }
 void jw_null(JsonWriter *w) { before_item(w); fputs("null", w->f); }
 
-/* Writes v with prec significant digits into buf; 1 when it reads back as the same float. */
+/* ---- floats: the shortest %.{6..9}g that reads back as the same float ----
+ *
+ * A trace holds thousands of floats per step, and snprintf + strtod cost
+ * about a microsecond each.  So the digits and the read-back are computed
+ * here in double arithmetic where one IEEE operation decides them exactly,
+ * and snprintf / strtod are asked only where it cannot (a near tie, or a
+ * power of ten past 10^22).  The output is byte for byte what "%.*g" and
+ * strtod give (tests/check_util.c compares them over a million floats). */
+
+/* 10^0 .. 10^22: every one exact in a double. */
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* a * 10^k rounded once (a, a float's value, is exact in a double).  Returns 0
+ * when 10^|k| is not exact in a double. */
+static int scale10(double a, int k, double *out) {
+    if (k > 22 || k < -22) return 0;
+    *out = k >= 0 ? a * pow10_exact[k] : a / pow10_exact[-k];
+    return 1;
+}
+
+/* floor(log10(a)) or one less, for a > 0 a normal float's value: from its
+ * binary exponent b, floor(b log10 2) (78913 / 2^18 is log10 2 closely
+ * enough for |b| < 1650). */
+static int decimal_exponent_estimate(double a) {
+    float f = (float)a;
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    int b = (int)((u >> 23) & 0xff) - 127;
+    return b >= 0 ? (b * 78913) >> 18 : -((-b * 78913 + (1 << 18) - 1) >> 18);
+}
+
+/* The prec significant digits of a > 0 (a float's value) as "%.*e" rounds
+ * them: *digits in [10^(prec-1), 10^prec), *x the exponent of the first
+ * (on entry, a guess within one of it).  Returns 0 when double arithmetic
+ * cannot decide the rounding. */
+static int decimal_digits(double a, int prec, long *digits, int *x) {
+    int e = *x;
+    for (int tries = 0; tries < 4; tries++) {
+        double y;
+        if (!scale10(a, prec - 1 - e, &y)) return 0;
+        if (y >= pow10_exact[prec]) { e++; continue; }
+        if (y < pow10_exact[prec - 1]) { e--; continue; }
+        /* y is a * 10^k within half an ulp (< 2^-23 for y < 2^30): the
+         * nearest integer is certain unless y is that close to a half. */
+        long whole = (long)y;           /* y > 0: truncation is floor */
+        double frac = y - (double)whole;
+        if (fabs(frac - 0.5) < 1e-6) return 0;
+        long d = whole + (frac > 0.5);
+        if (d == (long)pow10_exact[prec]) { d /= 10; e++; }   /* 9.99..96 rounds up to 10.0: one more digit before the point */
+        *digits = d;
+        *x = e;
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether a (a float's value, > 0) written with prec digits reads back
+ * (strtod, then to float) as the same float: 1 or 0 with the digits, -1
+ * when double arithmetic cannot decide.  strtod reads digits * 10^(x - prec + 1)
+ * rounded once; with digits < 2^53 and an exact power of ten, one IEEE
+ * operation rounds it as strtod does. */
+static int reads_back(double a, int prec, long *digits, int *x) {
+    double back;
+    if (!decimal_digits(a, prec, digits, x) || !scale10((double)*digits, *x - prec + 1, &back)) return -1;
+    return (float)back == (float)a;
+}
+
+/* Writes sign, digits (prec of them, exponent x) as "%.*g" does: fixed
+ * notation for -4 <= x < prec, else d.ddde+XX; trailing zeros dropped.
+ * Returns the length. */
+static size_t write_g(char *buf, int negative, long digits, int x, int prec) {
+    char d[16] = {0};   /* prec <= 9 of them are written */
+    for (int i = prec - 1; i >= 0; i--) { d[i] = (char)('0' + digits % 10); digits /= 10; }
+    int n = prec;
+    while (n > 1 && d[n - 1] == '0') n--;   /* the significant digits, trailing zeros dropped */
+    char *p = buf;
+    if (negative) *p++ = '-';
+    if (x < -4 || x >= prec) {
+        *p++ = d[0];
+        if (n > 1) { *p++ = '.'; memcpy(p, d + 1, (size_t)(n - 1)); p += n - 1; }
+        *p++ = 'e';
+        *p++ = x < 0 ? '-' : '+';
+        int ax = x < 0 ? -x : x;   /* < 100: a normal float is within 10^+-39 */
+        *p++ = (char)('0' + ax / 10);
+        *p++ = (char)('0' + ax % 10);
+    } else if (x >= 0) {
+        for (int i = 0; i <= x; i++) *p++ = d[i];   /* x + 1 <= prec integer digits */
+        if (n > x + 1) { *p++ = '.'; memcpy(p, d + x + 1, (size_t)(n - x - 1)); p += n - x - 1; }
+    } else {
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = 0; i < -x - 1; i++) *p++ = '0';
+        memcpy(p, d, (size_t)n);
+        p += n;
+    }
+    *p = '\0';
+    return (size_t)(p - buf);
+}
+
+/* The shortest of 6..9 significant digits that reads back as the float v
+ * (finite, not 0), into buf; 0 when double arithmetic cannot decide. */
+static size_t shortest_fast(char *buf, double v) {
+    double a = fabs(v);
+    if (a < 1.1754943508222875e-38) return 0;   /* a subnormal float: snprintf */
+    int x7 = decimal_exponent_estimate(a), x = x7, prec, r;
+    long d7 = 0, d = 0;
+    if ((r = reads_back(a, 7, &d7, &x7)) < 0) return 0;
+    if (r) {
+        x = x7;
+        if ((r = reads_back(a, 6, &d, &x)) < 0) return 0;
+        if (r) prec = 6;
+        else { prec = 7; d = d7; x = x7; }
+    } else {
+        x = x7;
+        if ((r = reads_back(a, 8, &d, &x)) < 0) return 0;
+        prec = 8;
+        if (!r) { prec = 9; if (!decimal_digits(a, 9, &d, &x)) return 0; }   /* 9 digits always read back */
+    }
+    return write_g(buf, v < 0, d, x, prec);
+}
+
+/* snprintf writes v with prec significant digits into buf; 1 when strtod
+ * reads it back as the same float. */
 static int roundtrips(char *buf, size_t n, int prec, double v) {
     snprintf(buf, n, "%.*g", prec, v);
     return (float)strtod(buf, NULL) == (float)v;
 }
 
-void jw_float(JsonWriter *w, double v) {
-    before_item(w);
-    if (!isfinite(v)) { fputs("null", w->f); return; }
+/* v as jw_float writes it, into buf (32 bytes); returns the length. */
+static size_t float_text(char *buf, double v) {
+    if (!isfinite(v)) { memcpy(buf, "null", 5); return 4; }
     /* The shortest of 6..9 significant digits that reads back as the same
      * float32 (9 always do).  If p digits round-trip, p + 1 do too, so a
      * binary search over {6, 7, 8, 9} takes two tries instead of up to four. */
+    if (!isfinite((float)v)) return (size_t)snprintf(buf, 32, "%.17g", v);   /* beyond float range: a double */
+    v = (float)v;  /* from here exactly a float, so the round-trip test is monotonic in the digits */
+    if (v == 0) return (size_t)snprintf(buf, 32, "%s", signbit(v) ? "-0" : "0");   /* as "%.6g" writes them */
+    size_t len = shortest_fast(buf, v);
+    if (len > 0) return len;
+    char other[32];
+    if (roundtrips(buf, 32, 7, v)) { if (roundtrips(other, sizeof other, 6, v)) memcpy(buf, other, sizeof other); }
+    else if (!roundtrips(buf, 32, 8, v)) snprintf(buf, 32, "%.9g", v);
+    return strlen(buf);
+}
+
+void jw_float(JsonWriter *w, double v) {
+    before_item(w);
     char buf[32];
-    if (!isfinite((float)v)) {  /* beyond float range: a double, written as one */
-        snprintf(buf, sizeof buf, "%.17g", v);
-        fputs(buf, w->f);
+    size_t len = float_text(buf, v);
+    fwrite(buf, 1, len, w->f);
+}
+
+void jw_float_array(JsonWriter *w, const float *x, size_t n) {
+    jw_array_begin(w);
+    if (w->depth <= w->pretty) {   /* each item on its own line: the writer's own way */
+        for (size_t i = 0; i < n; i++) jw_float(w, x[i]);
+        jw_array_end(w);
         return;
     }
-    v = (float)v;  /* from here exactly a float, so the round-trip test is monotonic in the digits */
-    char other[32];
-    const char *out;
-    if (roundtrips(buf, sizeof buf, 7, v)) out = roundtrips(other, sizeof other, 6, v) ? other : buf;
-    else if (roundtrips(buf, sizeof buf, 8, v)) out = buf;
-    else { snprintf(buf, sizeof buf, "%.9g", v); out = buf; }
-    fputs(out, w->f);
+    /* No newlines inside: the items and their commas go out in blocks. */
+    char buf[4096];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (len > sizeof buf - 34) { fwrite(buf, 1, len, w->f); len = 0; }
+        if (i > 0) buf[len++] = ',';
+        len += float_text(buf + len, x[i]);
+    }
+    if (len > 0) fwrite(buf, 1, len, w->f);
+    if (n > 0 && w->depth <= JSON_MAX_DEPTH) w->has_items[w->depth - 1] = 1;
+    jw_array_end(w);
 }

@@ -79,6 +79,7 @@ void jw_string_n(JsonWriter *w, const char *s, size_t n);
 void jw_int(JsonWriter *w, long long v);
 void jw_float(JsonWriter *w, double v);   /* shortest %.9g; NaN and +-Inf are written as null */
 void jw_double(JsonWriter *w, double v);  /* %.17g: reads back as the same double; non-finite as null */
+void jw_float_array(JsonWriter *w, const float *x, size_t n);   /* [x0,x1,...], each as jw_float writes it */
 void jw_bool(JsonWriter *w, int v);
 void jw_null(JsonWriter *w);
 

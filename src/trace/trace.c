@@ -52,11 +52,7 @@ static void write_tokens(JsonTrace *jt, const int *ids, int n) {
     jw_array_end(&jt->w);
 }
 
-static void write_floats(JsonWriter *w, const float *x, size_t n) {
-    jw_array_begin(w);
-    for (size_t i = 0; i < n; i++) jw_float(w, x[i]);
-    jw_array_end(w);
-}
+static void write_floats(JsonWriter *w, const float *x, size_t n) { jw_float_array(w, x, n); }
 
 /* {"shape": [rows, cols], "data": [...]} row-major. */
 static void write_tensor(JsonWriter *w, const char *name, const float *x, int rows, int cols) {
@@ -73,6 +69,24 @@ static double row_norm(const float *x, int n) {
     double s = 0;
     for (int i = 0; i < n; i++) s += (double)x[i] * x[i];
     return sqrt(s);
+}
+
+/* The n largest logits' ids, largest first, ties toward the lower id (as
+ * sort_by_logit orders them): one pass over V that keeps the best n so far in
+ * order, so a token is looked at further only when it beats the n-th.
+ * Returns n, clamped to V. */
+static int top_by_logit(int *top, int n, const float *logits, int V) {
+    if (n > V) n = V;
+    if (n <= 0) return 0;
+    int have = 0;
+    for (int v = 0; v < V; v++) {
+        if (have == n && !(logits[v] > logits[top[n - 1]])) continue;
+        /* v goes after every kept id whose logit is >= its own (those ids are lower) */
+        int i = have < n ? have++ : n - 1;
+        while (i > 0 && logits[v] > logits[top[i - 1]]) { top[i] = top[i - 1]; i--; }
+        top[i] = v;
+    }
+    return n;
 }
 
 /* ---- JSON sink callbacks ---- */
@@ -187,6 +201,10 @@ static void jt_write_attention(JsonWriter *w, const LayerActs *a, int H, int T, 
         jw_array_begin(w);
         for (int t = q0; t < T; t++) {
             const float *row = a->att_probs + ((size_t)h * (size_t)T + (size_t)t) * (size_t)n_ctx;
+            if (t == T - 1) {   /* the last query sees every key */
+                jw_float_array(w, row, (size_t)pos + (size_t)T);
+                continue;
+            }
             jw_array_begin(w);
             for (int k = 0; k < pos + T; k++) {
                 if (k <= pos + t) jw_float(w, row[k]);
@@ -258,19 +276,8 @@ static void jt_logits(void *ctx, const float *logits, int V) {
     JsonWriter *w = &jt->w;
     jw_key(w, "logits");
     jw_object_begin(w);
-    /* The top-N by logit: a partial selection, ties toward the lower id. */
     int top[64];
-    int n = jt->top_n < V ? jt->top_n : V;
-    if (n > 64) n = 64;
-    for (int i = 0; i < n; i++) {
-        int best = -1;
-        for (int v = 0; v < V; v++) {
-            int used = 0;
-            for (int j = 0; j < i && !used; j++) used = top[j] == v;
-            if (!used && (best < 0 || logits[v] > logits[best])) best = v;
-        }
-        top[i] = best;
-    }
+    int n = top_by_logit(top, jt->top_n < 64 ? jt->top_n : 64, logits, V);
     jw_key(w, "top");
     jw_array_begin(w);
     for (int i = 0; i < n; i++) {
@@ -344,7 +351,8 @@ static void jt_alternative(JsonTrace *jt, const char *name, int id) {
     jw_object_end(&jt->w);
 }
 
-static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const SamplerSettings *cfg) {
+static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const SamplerSettings *cfg,
+                                 const Alternatives *alt) {
     JsonWriter *w = &jt->w;
     jw_key(w, "strategy"); jw_string(w, strategy_name(cfg->strategy));
     jw_key(w, "temperature"); jw_float(w, sel->temperature);
@@ -362,7 +370,7 @@ static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const Samp
     jw_key(w, "n_top_p"); jw_int(w, argmax ? sel->V : sel->n_top_p);
     jw_key(w, "n_kept"); jw_int(w, sel->n_kept);
     jw_key(w, "kept_mass"); jw_float(w, sel->kept_mass);
-    jw_key(w, "nucleus_size"); jw_int(w, top_p_keep(sel->probs, sel->order, sel->V, 0.9));
+    jw_key(w, "nucleus_size"); jw_int(w, alt->nucleus_0_9);   /* top_p_keep(probs, order, V, 0.9), counted once */
     jw_key(w, "entropy_nats"); jw_float(w, sel->entropy_nats);   /* as the code computes it */
     jw_key(w, "entropy_bits"); jw_float(w, sel->entropy_nats / log(2.0));   /* as people are shown it */
     jw_key(w, "effective_candidates"); jw_float(w, exp(sel->entropy_nats));
@@ -381,16 +389,20 @@ static void jt_selection_summary(JsonTrace *jt, const Selection *sel, const Samp
  * tokens in the sampler's order (by scaled logit, ties to the lower id), their
  * text and raw logits; the log-mass of the other V - K penalized logits at T = 1;
  * and log_z, the sampler's own normalizer log sum exp(scaled - max) over the
- * whole vocabulary, so the run's own probabilities come out bit for bit. */
+ * whole vocabulary (Selection.log_sum, as its softmax summed it), so the run's
+ * own probabilities come out bit for bit. */
 #define TRACE_LOGITS_TOP 256
 static void jt_logits_top(JsonTrace *jt, const Selection *sel, const float *raw) {
     JsonWriter *w = &jt->w;
     int K = sel->V < TRACE_LOGITS_TOP ? sel->V : TRACE_LOGITS_TOP;
-    float max = sel->scaled[sel->order[0]];
-    double sum = 0, rest_max = -INFINITY, rest = 0;
-    for (int v = 0; v < sel->V; v++) sum += exp((double)sel->scaled[v] - max);
-    for (int r = K; r < sel->V; r++)
-        if (sel->penalized[sel->order[r]] > rest_max) rest_max = sel->penalized[sel->order[r]];
+    /* At T = 1 order ranks the penalized logits themselves, so the largest of
+     * the rest is its first.  (Any other T can round two penalized logits to
+     * one scaled value, ranked then by id: the rest is searched.) */
+    double rest_max = -INFINITY, rest = 0;
+    if (sel->temperature == 1.0 && K < sel->V) rest_max = sel->penalized[sel->order[K]];
+    else
+        for (int r = K; r < sel->V; r++)
+            if (sel->penalized[sel->order[r]] > rest_max) rest_max = sel->penalized[sel->order[r]];
     for (int r = K; r < sel->V; r++) rest += exp((double)sel->penalized[sel->order[r]] - rest_max);
     jw_key(w, "logits_top");
     jw_object_begin(w);
@@ -409,7 +421,7 @@ static void jt_logits_top(JsonTrace *jt, const Selection *sel, const float *raw)
     jw_key(w, "rest_count"); jw_int(w, sel->V - K);
     jw_key(w, "rest_logsumexp");
     if (K < sel->V) jw_double(w, rest_max + log(rest)); else jw_null(w);
-    jw_key(w, "log_z"); jw_double(w, log(sum));
+    jw_key(w, "log_z"); jw_double(w, sel->log_sum);
     jw_object_end(w);
 }
 
@@ -419,7 +431,7 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
     JsonWriter *w = &jt->w;
     jw_key(w, "selection");
     jw_object_begin(w);
-    jt_selection_summary(jt, sel, cfg);
+    jt_selection_summary(jt, sel, cfg, alt);
     jw_key(w, "alternatives");
     jw_object_begin(w);
     jt_alternative(jt, "greedy", alt->greedy);
@@ -427,9 +439,12 @@ static void jt_selection(void *ctx, const Selection *sel, const SamplerSettings 
     jt_alternative(jt, "top-p=0.9", alt->top_p_0_9);
     jt_alternative(jt, "min-p=0.05", alt->min_p_0_05);
     jw_object_end(w);
-    /* Before temperature: softmax of the penalized logits (T = 1). */
-    double H_t1;
-    double log_z_t1 = softmax(NULL, sel->penalized, sel->V, &H_t1);   /* T = 1, no [V] buffer (kernels.h) */
+    /* Before temperature: softmax of the penalized logits (T = 1).  At T = 1
+     * the scaled logits are the penalized ones bit for bit (x / 1 == x), so the
+     * sampler's own softmax already gave the same log Z and entropy. */
+    double H_t1 = sel->entropy_nats, log_z_t1 = sel->log_z;
+    if (!(sel->sorted && sel->temperature == 1.0))
+        log_z_t1 = softmax(NULL, sel->penalized, sel->V, &H_t1);   /* T = 1, no [V] buffer (kernels.h) */
     jw_key(w, "entropy_bits_before_temperature");
     jw_float(w, H_t1 / log(2.0));
     /* Ranks 1..N, plus the chosen token's row when it ranks lower (r indexes order[]: rank r + 1). */
@@ -597,6 +612,9 @@ int json_trace_open(JsonTrace *jt, TraceSink *sink, const char *path, TraceLevel
     jt->level = level;
     if (text) jt->text = *text;
     jt->top_n = top_n;
+    /* A step writes tens of kilobytes: a larger buffer than stdio's 4 KiB saves
+     * write calls (still bounded: the trace streams). */
+    setvbuf(jt->file.f, NULL, _IOFBF, (size_t)1 << 18);
     jw_init(&jt->w, jt->file.f, 3);
     *sink = (TraceSink){
         .run = {.ctx = jt, .run_begin = jt_run_begin, .step_begin = jt_step_begin,
