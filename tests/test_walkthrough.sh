@@ -9,7 +9,7 @@
 #            the top-10 logits (ranks from 1, ids, values) == logits.top
 #   stage 3  the entropy softmax left in sel->entropy_nats, printed in bits
 #                                                        == selection.entropy_bits (rel 1e-6), no nats shown
-#            (the stage-3 breakpoint on softmax is set once sampler_select is
+#            (the stage-3 breakpoint on softmax_shifted is set once sampler_select is
 #            reached: attention calls the same softmax)
 #            probabilities before the sort               == selection.table[].probability
 #   stage 4  the Selection table (ids, penalized, scaled, probability, cumulative, kept)

@@ -21,8 +21,10 @@
 # because the softmax runs inside it):
 #   1 forward_new_tokens   the forward pass over the tokens the KV cache lacks
 #   2 project_to_logits    the final position's hidden state -> logits [V]
-#   3 softmax              softmax(logits / T) -> probabilities [V], inside sampler_select.
-#                          Attention calls the same softmax (core/kernels.h), so its
+#   3 softmax_shifted      softmax(logits / T) -> probabilities [V], inside sampler_select
+#                          (softmax_shifted keeps max and log sum apart for the trace;
+#                          softmax is max + its result).  Attention reaches the same
+#                          function through softmax (core/kernels.h), so its
 #                          breakpoint is set only once sampler_select is reached; the
 #                          entropy (nats) comes back through a pointer into
 #                          sel->entropy_nats and prints in bits
@@ -72,9 +74,9 @@ argen-pause
 
 tbreak sampler_select
 continue
-tbreak softmax
+tbreak softmax_shifted
 continue
-argen-stage 3 "the softmax" "softmax(probs, x = logits / T, V, &sel->entropy_nats): exp(x - max) / sum, in double; returns log Z" "Trace: steps[0].selection.entropy_bits, table[].probability"
+argen-stage 3 "the softmax" "softmax_shifted(probs, x = logits / T, V, &sel->entropy_nats, &max): exp(x - max) / sum, in double; returns log sum (log Z = max + log sum)" "Trace: steps[0].selection.entropy_bits, table[].probability"
 argen-tensor x n --name scaled_logits
 finish
 printf "entropy: %.9g bits\n", sel->entropy_nats / 0.6931471805599453
