@@ -2,8 +2,9 @@
 # Same numbers in every build: the release, debug (-O0), OpenMP (1, 2 and 3
 # threads; 3 cuts column strips of unequal widths), -march=native and
 # portable-kernels (no AVX2 path, -DARGEN_PORTABLE_KERNELS) builds must
-# write byte-identical full traces and logits for the same run, and the logits must be the same bits through the
-# KV cache (one token at a time) and without it (one pass).  This holds
+# write byte-identical full traces and logits for the same run, and the
+# logits must be the same bits through the KV cache (one token at a time) and
+# without it (one pass).  This holds
 # because every sum runs in a fixed order, FP contraction is off and OpenMP
 # only splits disjoint outputs.
 set -eu
