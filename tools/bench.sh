@@ -3,7 +3,8 @@
 # weights, made once by `argen init --preset gpt2` and kept in build/bench/gpt2),
 # at 1 and 2 threads (the OpenMP build, build/omp/argen, which takes the AVX2
 # path at run time where the CPU has it), then 1 thread of the portable-kernels
-# build (build/portable/argen) and of `make fast`, written to docs/bench.md.
+# build (build/portable/argen) and of `make fast`, written to docs/bench.md
+# with the date and the CPU (lscpu's model name).  About 4 minutes on 2 cores.
 # A benchmark, not a test: nothing in `make test` depends on these numbers.
 set -eu
 ARGEN=${ARGEN:-build/omp/argen}
@@ -17,34 +18,39 @@ if [ ! -f "$MODEL/model.safetensors" ]; then
     mkdir -p "$(dirname "$MODEL")"
     "$ARGEN" init --preset gpt2 --seed 1 --out "$MODEL"
 fi
-cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+cpu=$( (lscpu 2>/dev/null || true) | sed -n 's/^Model name: *//p' | head -n 1)
+[ -n "$cpu" ] || cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+per_core=$( (lscpu 2>/dev/null || true) | sed -n 's/^Thread(s) per core: *//p' | head -n 1)
 tmp="$OUT.tmp.$$"
 {
     echo "# Benchmarks"
     echo
-    echo "\`make bench\` on $(date -u +%Y-%m-%d): $cpu, $(nproc) cores, $(uname -m)."
+    echo "\`make bench\` on $(date -u +%Y-%m-%d): $cpu (lscpu), $(nproc) CPUs${per_core:+, $per_core thread(s) per core}, $(uname -m)."
     echo "GPT-2 124M shape (12 layers, 12 heads, n_embd 768, vocab 50257), F32, random weights;"
-    echo "medians of $REPEAT runs (the per-kernel GB/s: best of $REPEAT).  The machine is shared, so"
-    echo "figures move between runs.  The decode bound is the read bandwidth measured in the"
-    echo "same run (a streaming sum in the widest vector unit the kernels use, every thread of"
-    echo "the run) divided by the bytes of weights one token reads (every weight once)."
-    for threads in 1 2; do
-        echo
-        echo "## $threads thread$( [ "$threads" = 1 ] || echo s) (\`make OMP=1\`: the default flags; the AVX2 path chosen at run time)"
-        echo
-        OMP_NUM_THREADS=$threads "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown
-    done
+    echo "each figure the best of $REPEAT runs.  The ceilings are measured in the same run: the"
+    echo "read bandwidth (a streaming sum in the widest vector unit, every thread of the run),"
+    echo "which over the bytes of weights one token reads is the decode bound, and the"
+    echo "multiply-add peak of the kernels' vector unit, which bounds prefill."
+    echo
+    echo "## 1 thread (\`make OMP=1\`: the default flags; the AVX2 path chosen at run time)"
+    echo
+    OMP_NUM_THREADS=1 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown
+    echo
+    echo "## 2 threads (the same build; every ratio against one thread, run for run)"
+    echo
+    OMP_NUM_THREADS=2 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown \
+        --prefill 64,256 --no-cache-decode 0 --trace-decode 0
     if [ -x "$PORTABLE" ]; then
         echo
         echo "## 1 thread, portable kernels (-DARGEN_PORTABLE_KERNELS: the plain C compiled for baseline SSE2)"
         echo
-        "$PORTABLE" bench --model "$MODEL" --repeat "$REPEAT" --markdown
+        "$PORTABLE" bench --model "$MODEL" --repeat "$REPEAT" --markdown --prefill 64,256 --no-cache-decode 0 --trace-decode 0
     fi
     if [ -x "$FAST" ]; then
         echo
         echo "## 1 thread, \`make fast\` (-march=native; the same numbers, bit for bit)"
         echo
-        "$FAST" bench --model "$MODEL" --repeat "$REPEAT" --markdown
+        "$FAST" bench --model "$MODEL" --repeat "$REPEAT" --markdown --prefill 64,256 --no-cache-decode 0 --trace-decode 0
     fi
     cat <<'NOTES'
 

@@ -309,6 +309,7 @@ void attention(float *out, float *probs, float *key_cache, float *value_cache,
                const float *qkv, int T, int pos, int C, int H, int n_ctx) {
     int hs = C / H;
     float scale = 1.0f / sqrtf((float)hs);
+    KernelLoops loops = kernel_loops(kernel_path());   /* asked once, not once per key */
     /* First store this call's keys and values: query t may attend to key t. */
     for (int t = 0; t < T; t++)
         for (int h = 0; h < H; h++) {
@@ -325,7 +326,7 @@ void attention(float *out, float *probs, float *key_cache, float *value_cache,
             const float *values = value_cache + (size_t)h * n_ctx * hs;
             float *p = probs + ((size_t)h * T + t) * n_ctx;
             int n_keys = pos + t + 1;  /* the causal mask: keys 0..pos+t only */
-            for (int j = 0; j < n_keys; j++) p[j] = dot(q, keys + (size_t)j * hs, hs) * scale;
+            for (int j = 0; j < n_keys; j++) p[j] = loops.dot(q, keys + (size_t)j * hs, hs) * scale;
             softmax(p, p, n_keys, NULL);
             for (int j = n_keys; j < n_ctx; j++) p[j] = 0.0f;
             float *o = out + (size_t)t * C + h * hs;
