@@ -54,32 +54,53 @@ tmp="$OUT.tmp.$$"
     fi
     cat <<'NOTES'
 
-## Reading the table
+## What limits each figure
 
-- **Decode** reads every weight once per token, so it is bounded by memory
-  bandwidth: the bound is the read bandwidth of a plain streaming sum in the
-  same run, in the same vector unit and with the same threads.  The decode
-  kernels add eight weight rows into a block of outputs before storing it
-  (the additions stay in order), and the per-kernel rows show each weight
-  matrix's read rate against that bandwidth; lm_head is a dot product per
-  vocabulary row.
+- **Read bandwidth** is the ceiling of every figure that streams the weights:
+  a sum with four independent accumulators in the widest vector unit the CPU
+  has (AVX-512 here), each thread over its own contiguous part of a 512 MB
+  buffer.  With 2 threads the row gives the ratio to one thread measured in
+  the same run: where it stays near 1, the two CPUs share one memory path and
+  no thread count can make decode faster.
+- **Decode, KV cache** reads every weight once per token (497.8 MB), so it is
+  bounded by read bandwidth / bytes of weights.  What keeps it below the
+  bound: each kernel's read rate (the per-kernel rows, as a share of the
+  bandwidth), then the work that reads no weights (attention over the cached
+  positions, which grows with the position, layernorm, GELU, softmax), then,
+  with threads, the synchronisation: every matmul, attention and lm_head is
+  one OpenMP parallel region, about 61 per token, each a fork and a join
+  (a few microseconds on idle CPUs; ten or more when the CPUs are shared, and
+  a descheduled thread stalls its partner at every join).
+- **The decode kernels** add sixteen weight rows into a block of outputs per
+  pass, in order (y[o] is loaded and stored once per sixteen terms and stays
+  in the L1 cache), so the weights stream side by side at close to the read
+  bandwidth; lm_head is one dot product per vocabulary row (rows of wte are
+  contiguous).  With threads, each thread takes one contiguous block of
+  columns of every row (a multiple of 16 floats, so no two threads write one
+  cache line) and the lm_head's rows in one contiguous block: each output's
+  sum stays whole and in order on one thread, which is why the thread count
+  never changes a bit.  Rows per thread would read one contiguous block of
+  memory each, but would add partial sums in another order than
+  matmul_reference.
+- **Prefill** is bounded by the multiply-add peak: a register-resident loop of
+  twelve independent chains of vector multiply then add, in the unit the
+  kernels use (AVX2 on the default path).  Every product and every sum is
+  rounded on its own (`-ffp-contract=off`), which is what keeps every build
+  bit-identical; the fused multiply-add row shows what an FMA build in the
+  widest unit could reach, at the price of other bits.  The prefill tiles
+  keep 6 x 16 sums in registers, so each weight loaded serves six tokens;
+  attention is not tiled and grows as T^2, which is why T=1024 runs slower
+  per token than T=256.
 - **Kernel paths**: the default build compiles the hot loops twice, plain C
   for the build's target and the same sums for AVX2 (no FMA), and asks the CPU
-  at run time; `-DARGEN_PORTABLE_KERNELS` keeps the plain C only.  Every path,
-  build and thread count gives the same bits (tests/test_determinism.sh,
-  tests/check_kernels.c).
-- **Prefill** is compute-bound.  Every sum is a multiply then an add in a fixed
-  order (`-ffp-contract=off`: no fused multiply-add, so every build gives the
-  same bits).  The AVX2 path keeps a 6-token x 16-output tile of sums in
-  twelve registers; the portable path a 12 x 32 tile in an L1-resident array.
-  An FMA build would be faster and different.
-- **This run** was taken while other jobs compiled on the same two cores:
-  the 2-thread section competed with them for both cores and shows it (4
-  tok/s decode), and single runs moved by 30 % or more between repeats.
-  Rerun `make bench` on a quiet machine before comparing builds.
-- **Not yet done**: half-precision weights kept in memory (`--weights
-  f16|bf16`), decode threads that each stream one contiguous share of every
-  matrix, and summary tracing within 10 % of untraced.
+  at run time; `-DARGEN_PORTABLE_KERNELS` keeps the plain C only (SSE2, 4
+  lanes).  Every path, build and thread count gives the same bits
+  (tests/test_determinism.sh runs 1, 2 and 3 threads; tests/check_kernels.c).
+- **On a shared machine** the figures move between runs, so each is the best
+  of the runs and every 2-thread ratio compares runs made back to back.
+  Spinning OpenMP threads collapse when other jobs hold the CPUs; there
+  `OMP_WAIT_POLICY=passive` (threads sleep at the joins) keeps 2 threads
+  usable, at a few microseconds per join on idle CPUs.
 - **Tracing**: `summary` writes, per step, every layer and head's attention for
   the last query and the selection table; the time goes to formatting floats as
   their shortest round-trip decimals (`argen generate --profile` shows it as

@@ -214,6 +214,34 @@ static double compute_peak(int fma, int threads, const char **unit) {
     return total != 0 ? best : 0;
 }
 
+/* The machine's ceilings at `threads` threads and at one.  Measured before
+ * and again after the timed runs, keeping the best: a burst of other work on
+ * a shared machine lowers one measurement, not both. */
+typedef struct {
+    double bw, bw_one;             /* read bandwidth, bytes/s */
+    double peak, peak_one;         /* multiply-then-add, flops/s, the kernels' unit */
+    double fma;                    /* fused multiply-add, flops/s, the widest unit (0: none) */
+    const char *peak_unit, *fma_unit;
+} Ceilings;
+
+static int measure_ceilings(Ceilings *c, int threads) {
+    size_t n = (size_t)1 << 27;                  /* 512 MB of floats, far past any cache */
+    float *buf = NULL;
+    if (posix_memalign((void **)&buf, 64, n * sizeof(float)) != 0 || !buf) return -1;
+    for (size_t i = 0; i < n; i++) buf[i] = (float)(i & 7);
+    double bw = read_bandwidth(buf, n, threads), bw_one = threads > 1 ? read_bandwidth(buf, n, 1) : bw;
+    free(buf);
+    double peak = compute_peak(0, threads, &c->peak_unit);
+    double peak_one = threads > 1 ? compute_peak(0, 1, &c->peak_unit) : peak;
+    double fma = compute_peak(1, threads, &c->fma_unit);
+    if (bw > c->bw) c->bw = bw;
+    if (bw_one > c->bw_one) c->bw_one = bw_one;
+    if (peak > c->peak) c->peak = peak;
+    if (peak_one > c->peak_one) c->peak_one = peak_one;
+    if (fma > c->fma) c->fma = fma;
+    return 0;
+}
+
 /* Flops of one prefill pass over T tokens from position 0 and the last
  * position's logits: every matmul's multiply and add (12 C^2 weights per
  * token per layer), attention's q.k and p.v over the t + 1 keys each
@@ -227,14 +255,16 @@ static void row(int markdown, const char *label, const char *fmt, ...);
 
 /* GB/s of each weight-streaming kernel of decode (one token): the same
  * matmul over the matching weight of every layer in turn, so that the bytes
- * read (n_layer matrices) far exceed the caches; best of `repeat`. */
-static void bench_kernels(int markdown, const GPT2 *m, int repeat, double bw) {
+ * read (n_layer matrices) far exceed the caches; best of `repeat`.  Fills
+ * gbs[k] and mb[k] (MB read per token) in the order of kernel_names. */
+static const char *const kernel_names[5] = {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj", "lm_head"};
+
+static int bench_kernels(const GPT2 *m, int repeat, double gbs[5], double mb[5]) {
     const GPT2Config *c = &m->config;
     size_t C = (size_t)c->n_embd, V = (size_t)c->vocab_size;
     float *x = malloc(4 * C * sizeof *x), *y = malloc((V > 4 * C ? V : 4 * C) * sizeof *y);
-    if (!x || !y) { free(x); free(y); return; }
+    if (!x || !y) { free(x); free(y); return -1; }
     for (size_t i = 0; i < 4 * C; i++) x[i] = (float)((i * 37) % 11) / 11.0f - 0.5f;
-    static const char *names[] = {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj", "lm_head"};
     for (int k = 0; k < 5; k++) {
         double best = 1e30, bytes = 0;
         for (int r = 0; r < repeat; r++) {
@@ -251,13 +281,12 @@ static void bench_kernels(int markdown, const GPT2 *m, int repeat, double bw) {
             double dt = now_seconds() - t0;
             if (dt < best) best = dt;
         }
-        char label[64];
-        snprintf(label, sizeof label, "decode kernel %s", names[k]);
-        row(markdown, label, "%.1f GB/s, %.0f%% of the read bandwidth (%.1f MB per token)", bytes / best / 1e9,
-            100 * bytes / best / bw, bytes / 1e6);
+        gbs[k] = bytes / best / 1e9;
+        mb[k] = bytes / 1e6;
     }
     free(x);
     free(y);
+    return 0;
 }
 
 /* The best of n rates: on a shared machine, slower runs measure the other
@@ -381,48 +410,28 @@ int cmd_bench(int argc, char **argv) {
 
     double weight_bytes = (double)m.n_floats * sizeof(float);
     int threads = max_threads();
+    Ceilings ceil = {0};
     fprintf(stderr, "argen bench: measuring read bandwidth and the multiply-add peak...\n");
-    size_t n_bw = ((size_t)1 << 27);              /* 512 MB of floats */
-    float *bw_buf = NULL;
-    if (posix_memalign((void **)&bw_buf, 64, n_bw * sizeof(float)) != 0) bw_buf = NULL;
-    if (!bw_buf) { fprintf(stderr, "argen bench: out of memory for the 512 MB read-bandwidth buffer\n"); free(prefill); gpt2_free(&m); return EXIT_FAIL; }
-    for (size_t i = 0; i < n_bw; i++) bw_buf[i] = (float)(i & 7);
-    double bw = read_bandwidth(bw_buf, n_bw, threads);
-    double bw_one = threads > 1 ? read_bandwidth(bw_buf, n_bw, 1) : bw;
-    free(bw_buf);
-    double bound = bw / weight_bytes;
-    const char *peak_unit, *fma_unit;
-    double peak = compute_peak(0, threads, &peak_unit), peak_one = threads > 1 ? compute_peak(0, 1, &peak_unit) : peak;
-    double fma_peak = compute_peak(1, threads, &fma_unit);
+    if (measure_ceilings(&ceil, threads)) {
+        fprintf(stderr, "argen bench: out of memory for the 512 MB read-bandwidth buffer\n");
+        free(prefill); gpt2_free(&m); return EXIT_FAIL;
+    }
 
     int n_ctx = c->n_positions;
     RunOptions opt = {.max_tokens = n_ctx, .n_ctx = n_ctx, .keep_layers = 0, .all_logits = 0};
     RunState s;
-    if (run_state_init(&s, &m, &opt, &err)) { fprintf(stderr, "argen bench: %s\n", err.msg); gpt2_free(&m); return EXIT_FAIL; }
+    if (run_state_init(&s, &m, &opt, &err)) { fprintf(stderr, "argen bench: %s\n", err.msg); free(prefill); gpt2_free(&m); return EXIT_FAIL; }
     int *seq = calloc((size_t)n_ctx + 1, sizeof *seq);
-    for (int t = 0; t <= n_ctx; t++) seq[t] = (int)((t * 7919L + 13) % c->vocab_size);
-    double runs[100], runs_one[100];
+    double *pre = calloc((size_t)n_prefill * 2 + 1, sizeof *pre), *pre_one = pre + n_prefill;   /* best tok/s per T */
+    double runs[100], runs_one[100], kernel_gbs[5], kernel_mb[5], dec = 0, dec_one = 0;
     int rc = EXIT_FAIL;
+    if (!seq || !pre) { error_set(&err, "out of memory"); goto fail; }
+    for (int t = 0; t <= n_ctx; t++) seq[t] = (int)((t * 7919L + 13) % c->vocab_size);
 
-    printf("%s", markdown ? "| measure | value |\n|---|---|\n" : "");
-    row(markdown, "model", "%s (%.1f M params, %.1f MB f32)", dir, m.n_floats / 1e6, weight_bytes / 1e6);
-    row(markdown, "kernels", "%s, %d thread%s", kernel_path_name(kernel_path()), threads, threads == 1 ? "" : "s");
-    if (threads > 1)
-        row(markdown, "read bandwidth", "%.1f GB/s (%s; %.2fx one thread's %.1f GB/s)", bw / 1e9, unit_name(widest_unit()),
-            bw / bw_one, bw_one / 1e9);
-    else
-        row(markdown, "read bandwidth", "%.1f GB/s (%s)", bw / 1e9, unit_name(widest_unit()));
-    row(markdown, "decode bound (bandwidth / weights)", "%.1f tok/s", bound);
-    if (threads > 1)
-        row(markdown, "multiply-add peak", "%.0f GFLOP/s (%s mul then add; %.2fx one thread's)", peak / 1e9, peak_unit, peak / peak_one);
-    else
-        row(markdown, "multiply-add peak", "%.0f GFLOP/s (%s mul then add)", peak / 1e9, peak_unit);
-    if (fma_peak > 0) row(markdown, "fused multiply-add peak", "%.0f GFLOP/s (%s; not used: it rounds once)", fma_peak / 1e9, fma_unit);
     /* One token first, untimed: every weight page is mapped in before any timing. */
     if (forward_pass(&m, &s, seq, 1, 0, NULL, &err)) goto fail;
     logits_final(&m, &s);
-    bench_kernels(markdown, &m, (int)repeat, bw);
-    row(markdown, "load time", "%.3f s", load_s);
+    if (interrupted(&err) || bench_kernels(&m, (int)repeat, kernel_gbs, kernel_mb)) goto fail;
     /* With several threads, every prefill and decode run is followed by the
      * same run on one thread, so the ratio compares runs under the same load. */
     for (int k = 0; k < n_prefill; k++) {
@@ -435,14 +444,8 @@ int cmd_bench(int argc, char **argv) {
             if (threads > 1 && (runs_one[r] = bench_prefill(&m, &s, seq, T, &err)) < 0) goto fail;
             set_threads(threads);
         }
-        char label[32];
-        snprintf(label, sizeof label, "prefill T=%d", T);
-        double rate = best_of(runs, (int)repeat), flops = rate / T * prefill_flops(c, T);
-        if (threads > 1)
-            row(markdown, label, "%.1f tok/s (%.0f GFLOP/s, %.0f%% of the multiply-add peak; %.2fx one thread's)",
-                rate, flops / 1e9, 100 * flops / peak, rate / best_of(runs_one, (int)repeat));
-        else
-            row(markdown, label, "%.1f tok/s (%.0f GFLOP/s, %.0f%% of the multiply-add peak)", rate, flops / 1e9, 100 * flops / peak);
+        pre[k] = best_of(runs, (int)repeat);
+        if (threads > 1) pre_one[k] = best_of(runs_one, (int)repeat);
     }
     for (int r = 0; r < repeat; r++) {
         fprintf(stderr, "argen bench: decode %ld tokens with the KV cache, run %d/%ld\n", n_decode, r + 1, repeat);
@@ -451,10 +454,54 @@ int cmd_bench(int argc, char **argv) {
         if (threads > 1 && (runs_one[r] = bench_decode(&m, &s, seq, (int)n_decode, 1, &err)) < 0) goto fail;
         set_threads(threads);
     }
-    double dec = best_of(runs, (int)repeat);
+    dec = best_of(runs, (int)repeat);
+    if (threads > 1) dec_one = best_of(runs_one, (int)repeat);
+    struct rusage ru;                            /* before the second 512 MB buffer */
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(stderr, "argen bench: measuring read bandwidth and the multiply-add peak again...\n");
+    if (interrupted(&err)) goto fail;
+    if (measure_ceilings(&ceil, threads)) { error_set(&err, "out of memory for the 512 MB read-bandwidth buffer"); goto fail; }
+    double bound = ceil.bw / weight_bytes;
+
+    printf("%s", markdown ? "| measure | value |\n|---|---|\n" : "");
+    row(markdown, "model", "%s (%.1f M params, %.1f MB f32)", dir, m.n_floats / 1e6, weight_bytes / 1e6);
+    row(markdown, "kernels", "%s, %d thread%s", kernel_path_name(kernel_path()), threads, threads == 1 ? "" : "s");
+    if (threads > 1)
+        row(markdown, "read bandwidth", "%.1f GB/s (%s; %.2fx one thread's %.1f GB/s)", ceil.bw / 1e9,
+            unit_name(widest_unit()), ceil.bw / ceil.bw_one, ceil.bw_one / 1e9);
+    else
+        row(markdown, "read bandwidth", "%.1f GB/s (%s)", ceil.bw / 1e9, unit_name(widest_unit()));
+    row(markdown, "decode bound (bandwidth / weights)", "%.1f tok/s", bound);
+    if (threads > 1)
+        row(markdown, "multiply-add peak", "%.0f GFLOP/s (%s mul then add; %.2fx one thread's)", ceil.peak / 1e9,
+            ceil.peak_unit, ceil.peak / ceil.peak_one);
+    else
+        row(markdown, "multiply-add peak", "%.0f GFLOP/s (%s mul then add)", ceil.peak / 1e9, ceil.peak_unit);
+    if (ceil.fma > 0)
+        row(markdown, "fused multiply-add peak", "%.0f GFLOP/s (%s; not used: it rounds once)", ceil.fma / 1e9, ceil.fma_unit);
+    for (int k = 0; k < 5; k++) {
+        char label[64];
+        snprintf(label, sizeof label, "decode kernel %s", kernel_names[k]);
+        row(markdown, label, "%.1f GB/s, %.0f%% of the read bandwidth (%.1f MB per token)", kernel_gbs[k],
+            100 * kernel_gbs[k] * 1e9 / ceil.bw, kernel_mb[k]);
+    }
+    row(markdown, "load time", "%.3f s", load_s);
+    for (int k = 0; k < n_prefill; k++) {
+        int T = prefill[k];
+        if (T < 1 || T > n_ctx) continue;
+        char label[32];
+        snprintf(label, sizeof label, "prefill T=%d", T);
+        double flops = pre[k] / T * prefill_flops(c, T);
+        if (threads > 1)
+            row(markdown, label, "%.1f tok/s (%.0f GFLOP/s, %.0f%% of the multiply-add peak; %.2fx one thread's)",
+                pre[k], flops / 1e9, 100 * flops / ceil.peak, pre[k] / pre_one[k]);
+        else
+            row(markdown, label, "%.1f tok/s (%.0f GFLOP/s, %.0f%% of the multiply-add peak)", pre[k], flops / 1e9,
+                100 * flops / ceil.peak);
+    }
     if (threads > 1)
         row(markdown, "decode, KV cache", "%.1f tok/s (%.0f%% of the bound; %.2fx one thread's)", dec, 100 * dec / bound,
-            dec / best_of(runs_one, (int)repeat));
+            dec / dec_one);
     else
         row(markdown, "decode, KV cache", "%.1f tok/s (%.0f%% of the bound)", dec, 100 * dec / bound);
     if (n_nocache > 0) {
@@ -480,13 +527,12 @@ int cmd_bench(int argc, char **argv) {
         }
         remove(trace_file);
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     row(markdown, "peak RSS", "%.1f MB (run state %.1f MB)", ru.ru_maxrss / 1024.0, s.bytes / 1e6);
     rc = 0;
 fail:
     if (rc && *cli_stop_flag() != SIGPIPE) fprintf(stderr, "argen bench: %s\n", err.msg);
     free(seq);
+    free(pre);
     free(prefill);
     run_state_free(&s);
     gpt2_free(&m);
