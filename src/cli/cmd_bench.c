@@ -422,10 +422,10 @@ int cmd_bench(int argc, char **argv) {
     RunState s;
     if (run_state_init(&s, &m, &opt, &err)) { fprintf(stderr, "argen bench: %s\n", err.msg); free(prefill); gpt2_free(&m); return EXIT_FAIL; }
     int *seq = calloc((size_t)n_ctx + 1, sizeof *seq);
-    double *pre = calloc((size_t)n_prefill * 2 + 1, sizeof *pre), *pre_one = pre + n_prefill;   /* best tok/s per T */
-    double runs[100], runs_one[100], kernel_gbs[5], kernel_mb[5], dec = 0, dec_one = 0;
+    double *pre = calloc((size_t)n_prefill + 1, sizeof *pre), *pre_one = calloc((size_t)n_prefill + 1, sizeof *pre_one);
+    double runs[100] = {0}, runs_one[100] = {0}, kernel_gbs[5] = {0}, kernel_mb[5] = {0}, dec = 0, dec_one = 0;
     int rc = EXIT_FAIL;
-    if (!seq || !pre) { error_set(&err, "out of memory"); goto fail; }
+    if (!seq || !pre || !pre_one) { error_set(&err, "out of memory"); goto fail; }
     for (int t = 0; t <= n_ctx; t++) seq[t] = (int)((t * 7919L + 13) % c->vocab_size);
 
     /* One token first, untimed: every weight page is mapped in before any timing. */
@@ -533,6 +533,7 @@ fail:
     if (rc && *cli_stop_flag() != SIGPIPE) fprintf(stderr, "argen bench: %s\n", err.msg);
     free(seq);
     free(pre);
+    free(pre_one);
     free(prefill);
     run_state_free(&s);
     gpt2_free(&m);
