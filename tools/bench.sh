@@ -36,7 +36,7 @@ tmp="$OUT.tmp.$$"
     echo
     OMP_NUM_THREADS=1 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown
     echo
-    echo "## 2 threads (the same build; every ratio against one thread, run for run)"
+    echo "## 2 threads (the same build, OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-unset}; every ratio against one thread, run for run)"
     echo
     OMP_NUM_THREADS=2 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown \
         --prefill 64,256 --no-cache-decode 0 --trace-decode 0
@@ -65,7 +65,8 @@ tmp="$OUT.tmp.$$"
 - **Decode, KV cache** reads every weight once per token (497.8 MB), so it is
   bounded by read bandwidth / bytes of weights.  What keeps it below the
   bound: each kernel's read rate (the per-kernel rows, as a share of the
-  bandwidth), then the work that reads no weights (attention over the cached
+  bandwidth; attn.c_proj's 28 MB mostly fits a 32 MB L3 cache, so its row
+  can pass the bandwidth), then the work that reads no weights (attention over the cached
   positions, which grows with the position, layernorm, GELU, softmax), then,
   with threads, the synchronisation: every matmul, attention and lm_head is
   one OpenMP parallel region, about 61 per token, each a fork and a join
