@@ -65,8 +65,9 @@ tmp="$OUT.tmp.$$"
 - **Decode, KV cache** reads every weight once per token (497.8 MB), so it is
   bounded by read bandwidth / bytes of weights.  What keeps it below the
   bound: each kernel's read rate (the per-kernel rows, as a share of the
-  bandwidth; attn.c_proj's 28 MB mostly fits a 32 MB L3 cache, so its row
-  can pass the bandwidth), then the work that reads no weights (attention over the cached
+  bandwidth; attn.c_proj's 28 MB stays partly in the last-level cache
+  between repeats, so its row can pass the bandwidth), then the work that
+  reads no weights (attention over the cached
   positions, which grows with the position, layernorm, GELU, softmax), then,
   with threads, the synchronisation: every matmul, attention and lm_head is
   one OpenMP parallel region, about 61 per token, each a fork and a join
