@@ -85,9 +85,9 @@ void matmul_reference(float *out, const float *x, const float *w, const float *b
 
 /* y[o0..o1) += x @ w[:, o0..o1) for one token (decode: memory-bound, so each
  * weight byte is read once, ROWS rows streaming side by side).  y[o] is
- * loaded and stored once per ROWS terms and stays in the L1 cache; ROWS = 16
- * reads faster than 8 (more rows in flight per pass) and compilers still
- * unroll the loop over r and vectorise the loop over o. */
+ * loaded and stored once per ROWS terms and stays in the L1 cache.  Sixteen
+ * rows keep more of the weights in flight per pass than eight, and compilers
+ * still unroll the loop over r and vectorise the loop over o. */
 KERNEL_INLINE void matvec_strip_body(float *restrict y, const float *restrict x, const float *restrict w,
                                      int in, int out_dim, int o0, int o1) {
     int i = 0;
@@ -218,9 +218,13 @@ KernelPath kernel_path(void) {
 
 const char *kernel_path_name(KernelPath path) { return path == KERNEL_AVX2 ? "avx2" : "portable"; }
 
-/* Columns per thread when one token streams the weights: each thread reads a
- * contiguous part of every row (all of it without OpenMP), a multiple of 16
- * floats so that no two threads write the same cache line. */
+/* Columns per thread when one token streams the weights: each thread takes
+ * one contiguous block of columns, the same block of every row (all of it
+ * without OpenMP), a multiple of 16 floats so that no two threads write the
+ * same cache line.  Every output's sum then runs whole and in order on one
+ * thread, whatever the thread count.  A block of rows per thread would read
+ * one contiguous stretch of memory, but would split every sum into partial
+ * sums added in another order than matmul_reference's. */
 static int strip_width(int out_dim) {
 #ifdef _OPENMP
     int strips = omp_get_max_threads();
