@@ -39,18 +39,20 @@ tmp="$OUT.tmp.$$"
     echo "## 2 threads (the same build, OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-unset}; every ratio against one thread, run for run)"
     echo
     OMP_NUM_THREADS=2 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown \
-        --prefill 64,256 --no-cache-decode 0 --trace-decode 0
+        --prefill 64,256 --decode 128 --no-cache-decode 0 --trace-decode 0
     if [ -x "$PORTABLE" ]; then
         echo
         echo "## 1 thread, portable kernels (-DARGEN_PORTABLE_KERNELS: the plain C compiled for baseline SSE2)"
         echo
-        "$PORTABLE" bench --model "$MODEL" --repeat "$REPEAT" --markdown --prefill 64,256 --no-cache-decode 0 --trace-decode 0
+        "$PORTABLE" bench --model "$MODEL" --repeat "$REPEAT" --markdown --prefill 64 --decode 128 \
+            --no-cache-decode 0 --trace-decode 0
     fi
     if [ -x "$FAST" ]; then
         echo
         echo "## 1 thread, \`make fast\` (-march=native; the same numbers, bit for bit)"
         echo
-        "$FAST" bench --model "$MODEL" --repeat "$REPEAT" --markdown --prefill 64,256 --no-cache-decode 0 --trace-decode 0
+        "$FAST" bench --model "$MODEL" --repeat "$REPEAT" --markdown --prefill 64,256 --decode 128 \
+            --no-cache-decode 0 --trace-decode 0
     fi
     cat <<'NOTES'
 
@@ -73,8 +75,8 @@ tmp="$OUT.tmp.$$"
   one OpenMP parallel region, about 61 per token, each a fork and a join
   (a few microseconds on idle CPUs; ten or more when the CPUs are shared, and
   a descheduled thread stalls its partner at every join).
-- **The decode kernels** add sixteen weight rows into a block of outputs per
-  pass, in order (y[o] is loaded and stored once per sixteen terms and stays
+- **The decode kernels** add eight weight rows into a block of outputs per
+  pass, in order (y[o] is loaded and stored once per eight terms and stays
   in the L1 cache), so the weights stream side by side at close to the read
   bandwidth; lm_head is one dot product per vocabulary row (rows of wte are
   contiguous).  With threads, each thread takes one contiguous block of
