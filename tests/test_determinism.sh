@@ -1,9 +1,10 @@
 #!/bin/sh
-# Same numbers in every build: the release, debug (-O0), OpenMP (1 and 2
-# threads), -march=native and portable-kernels (no AVX2 path,
-# -DARGEN_PORTABLE_KERNELS) builds must write byte-identical full traces and
-# logits for the same run, and the logits must be the same bits through the
-# KV cache (one token at a time) and without it (one pass).  This holds
+# Same numbers in every build: the release, debug (-O0), OpenMP (1, 2 and 3
+# threads; 3 cuts column strips of unequal widths), -march=native and
+# portable-kernels (no AVX2 path, -DARGEN_PORTABLE_KERNELS) builds must
+# write byte-identical full traces and logits for the same run, and the
+# logits must be the same bits through the KV cache (one token at a time) and
+# without it (one pass).  This holds
 # because every sum runs in a fixed order, FP contraction is off and OpenMP
 # only splits disjoint outputs.
 set -eu
@@ -29,16 +30,17 @@ run release "$BUILD/argen"
 run debug build/debug/argen
 run omp1 build/omp/argen OMP_NUM_THREADS=1
 run omp2 build/omp/argen OMP_NUM_THREADS=2
+run omp3 build/omp/argen OMP_NUM_THREADS=3
 run fast build/fast/argen
 run portable build/portable/argen
-for name in release debug omp1 omp2 fast portable; do
+for name in release debug omp1 omp2 omp3 fast portable; do
     if cmp -s "$tmp/$name.logits.json" "$tmp/$name.kv.json"; then
         echo "ok   $name: logits through the KV cache byte-identical to one pass"
     else
         echo "FAIL $name: logits through the KV cache differ from one pass"; fail=1
     fi
 done
-for name in debug omp1 omp2 fast portable; do
+for name in debug omp1 omp2 omp3 fast portable; do
     for kind in json logits.json kv.json; do
         if cmp -s "$tmp/release.$kind" "$tmp/$name.$kind"; then
             echo "ok   $name: $kind byte-identical to release"

@@ -3,8 +3,9 @@
 # weights, made once by `argen init --preset gpt2` and kept in build/bench/gpt2),
 # at 1 and 2 threads (the OpenMP build, build/omp/argen, which takes the AVX2
 # path at run time where the CPU has it), 1 thread with the weight matrices
-# held in F16 (--weights f16), then 1 thread of the portable-kernels
-# build (build/portable/argen) and of `make fast`, written to docs/bench.md.
+# held in F16 and in BF16 (--weights), then 1 thread of the portable-kernels
+# build (build/portable/argen) and of `make fast`, written to docs/bench.md
+# with the date and the CPU (lscpu's model name).  About 4 minutes on 2 cores.
 # A benchmark, not a test: nothing in `make test` depends on these numbers.
 set -eu
 ARGEN=${ARGEN:-build/omp/argen}
@@ -18,73 +19,114 @@ if [ ! -f "$MODEL/model.safetensors" ]; then
     mkdir -p "$(dirname "$MODEL")"
     "$ARGEN" init --preset gpt2 --seed 1 --out "$MODEL"
 fi
-cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+cpu=$( (lscpu 2>/dev/null || true) | sed -n 's/^Model name: *//p' | head -n 1)
+[ -n "$cpu" ] || cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+per_core=$( (lscpu 2>/dev/null || true) | sed -n 's/^Thread(s) per core: *//p' | head -n 1)
 tmp="$OUT.tmp.$$"
 {
     echo "# Benchmarks"
     echo
-    echo "\`make bench\` on $(date -u +%Y-%m-%d): $cpu, $(nproc) cores, $(uname -m)."
+    echo "\`make bench\` on $(date -u +%Y-%m-%d): $cpu (lscpu), $(nproc) CPUs${per_core:+, $per_core thread(s) per core}, $(uname -m)."
     echo "GPT-2 124M shape (12 layers, 12 heads, n_embd 768, vocab 50257), F32, random weights;"
-    echo "medians of $REPEAT runs (the per-kernel GB/s: best of $REPEAT).  The machine is shared, so"
-    echo "figures move between runs.  The decode bound is the read bandwidth measured in the"
-    echo "same run (a streaming sum in the widest vector unit the kernels use, every thread of"
-    echo "the run) divided by the bytes of weights one token reads (every weight once)."
-    for threads in 1 2; do
+    echo "each figure the best of $REPEAT runs (cached decode: the fastest time of each step over"
+    echo "the runs, added up).  The ceilings are measured in the same run, before and after: the"
+    echo "read bandwidth (a streaming sum in the widest vector unit, every thread of the run),"
+    echo "which over the bytes of weights one token reads is the decode bound, and the"
+    echo "multiply-add peak of the kernels' vector unit, which bounds prefill."
+    echo
+    echo "## 1 thread (\`make OMP=1\`: the default flags; the AVX2 path chosen at run time)"
+    echo
+    OMP_NUM_THREADS=1 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown
+    echo
+    echo "## 2 threads (the same build, OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-unset}; every ratio against one thread, run for run)"
+    echo
+    OMP_NUM_THREADS=2 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown \
+        --prefill 64,256 --decode 128 --no-cache-decode 0 --trace-decode 0
+    for dt in f16 bf16; do
         echo
-        echo "## $threads thread$( [ "$threads" = 1 ] || echo s) (\`make OMP=1\`: the default flags; the AVX2 path chosen at run time)"
+        echo "## 1 thread, weight matrices held in $dt (\`--weights $dt\`: half the bytes per token)"
         echo
-        OMP_NUM_THREADS=$threads "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown
+        OMP_NUM_THREADS=1 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown --weights "$dt" \
+            --prefill 64,256 --decode 128 --no-cache-decode 0 --trace-decode 0
     done
-    echo
-    echo "## 1 thread, weight matrices held in F16 (\`--weights f16\`: half the bytes per token)"
-    echo
-    OMP_NUM_THREADS=1 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown --weights f16
     if [ -x "$PORTABLE" ]; then
         echo
         echo "## 1 thread, portable kernels (-DARGEN_PORTABLE_KERNELS: the plain C compiled for baseline SSE2)"
         echo
-        "$PORTABLE" bench --model "$MODEL" --repeat "$REPEAT" --markdown
+        "$PORTABLE" bench --model "$MODEL" --repeat "$REPEAT" --markdown --prefill 64 --decode 128 \
+            --no-cache-decode 0 --trace-decode 0
     fi
     if [ -x "$FAST" ]; then
         echo
         echo "## 1 thread, \`make fast\` (-march=native; the same numbers, bit for bit)"
         echo
-        "$FAST" bench --model "$MODEL" --repeat "$REPEAT" --markdown
+        "$FAST" bench --model "$MODEL" --repeat "$REPEAT" --markdown --prefill 64,256 --decode 128 \
+            --no-cache-decode 0 --trace-decode 0
     fi
     cat <<'NOTES'
 
-## Reading the table
+## What limits each figure
 
-- **Decode** reads every weight once per token, so it is bounded by memory
-  bandwidth: the bound is the read bandwidth of a plain streaming sum in the
-  same run, in the same vector unit and with the same threads.  The decode
-  kernels add eight weight rows into a block of outputs before storing it
-  (the additions stay in order), and the per-kernel rows show each weight
-  matrix's read rate against that bandwidth; lm_head is a dot product per
-  vocabulary row.
+- **Read bandwidth** is the ceiling of every figure that streams the weights:
+  a sum with four independent accumulators in the widest vector unit the CPU
+  has (AVX-512 here), each thread over its own contiguous part of a 512 MB
+  buffer.  With 2 threads the row gives the ratio to one thread measured in
+  the same run: where it stays near 1, the two CPUs share one memory path and
+  no thread count can make decode faster.
+- **Decode, KV cache** reads every weight once per token (497.8 MB), so it is
+  bounded by read bandwidth / bytes of weights.  What keeps it below the
+  bound: each kernel's read rate (the per-kernel rows, as a share of the
+  bandwidth; attn.c_proj's 28 MB stays partly in the last-level cache
+  between repeats, so its row can pass the bandwidth), then the work that
+  reads no weights (attention over the cached
+  positions, which grows with the position, layernorm, GELU, softmax), then,
+  with threads, the synchronisation: every matmul, attention and lm_head is
+  one OpenMP parallel region, about 61 per token, each a fork and a join
+  (a few microseconds on idle CPUs; ten or more when the CPUs are shared, and
+  a descheduled thread stalls its partner at every join).
+- **The decode kernels** add eight weight rows into a block of outputs per
+  pass, in order (y[o] is loaded and stored once per eight terms and stays
+  in the L1 cache), so the weights stream side by side at close to the read
+  bandwidth; lm_head is one dot product per vocabulary row (rows of wte are
+  contiguous).  With threads, each thread takes one contiguous block of
+  columns of every row (a multiple of 16 floats, so no two threads write one
+  cache line) and the lm_head's rows in one contiguous block: each output's
+  sum stays whole and in order on one thread, which is why the thread count
+  never changes a bit.  Rows per thread would read one contiguous block of
+  memory each, but would add partial sums in another order than
+  matmul_reference.
+- **Prefill** is bounded by the multiply-add peak: a register-resident loop of
+  twelve independent chains of vector multiply then add, in the unit the
+  kernels use (AVX2 on the default path).  Every product and every sum is
+  rounded on its own (`-ffp-contract=off`), which is what keeps every build
+  bit-identical; the fused multiply-add row shows what an FMA build in the
+  widest unit could reach, at the price of other bits.  The prefill tiles
+  keep 6 x 16 sums in registers, so each weight loaded serves six tokens;
+  attention is not tiled and grows as T^2, which is why T=1024 runs slower
+  per token than T=256.
 - **Kernel paths**: the default build compiles the hot loops twice, plain C
   for the build's target and the same sums for AVX2 (no FMA), and asks the CPU
-  at run time; `-DARGEN_PORTABLE_KERNELS` keeps the plain C only.  Every path,
-  build and thread count gives the same bits (tests/test_determinism.sh,
-  tests/check_kernels.c).
-- **Prefill** is compute-bound.  Every sum is a multiply then an add in a fixed
-  order (`-ffp-contract=off`: no fused multiply-add, so every build gives the
-  same bits).  The AVX2 path keeps a 6-token x 16-output tile of sums in
-  twelve registers; the portable path a 12 x 32 tile in an L1-resident array.
-  An FMA build would be faster and different.
-- **This run** was taken while other jobs compiled on the same two cores:
-  the 2-thread section competed with them for both cores and shows it (4
-  tok/s decode), and single runs moved by 30 % or more between repeats.
-  Rerun `make bench` on a quiet machine before comparing builds.
-- **Half-precision weights**: the F16 section holds the matrices in 16 bits
-  (widened to F32 in the kernels, the same bits as converting at load), so
-  its decode bound is twice the F32 one; see docs/generation.md.
-- **Not yet done**: decode threads that each stream one contiguous share of
-  every matrix, and summary tracing within 10 % of untraced.
+  at run time; `-DARGEN_PORTABLE_KERNELS` keeps the plain C only (SSE2, 4
+  lanes).  Every path, build and thread count gives the same bits
+  (tests/test_determinism.sh runs 1, 2 and 3 threads; tests/check_kernels.c).
+- **On a shared machine** the figures move between runs, so each is the best
+  of the runs and every 2-thread ratio compares runs made back to back.
+  Spinning OpenMP threads collapse when other jobs hold the CPUs; there
+  `OMP_WAIT_POLICY=passive` (threads sleep at the joins) keeps 2 threads
+  usable, at a few microseconds per join on idle CPUs.
+- **Half-precision weights** (`--weights f16|bf16`, or an F16/BF16
+  checkpoint as stored) hold the matrices in 16 bits and widen them in the
+  kernels (F16C or a 16-bit shift on the AVX2 path), so a token reads half
+  the bytes and the decode bound doubles; their rows compare against the
+  same F32 bound as the sections above.  Holding F16/BF16 checkpoints so
+  gives the same bits as converting them to F32 at load; `--weights` on an
+  F32 checkpoint rounds each weight (docs/generation.md measures the effect).
 - **Tracing**: `summary` writes, per step, every layer and head's attention for
-  the last query and the selection table; the time goes to formatting floats as
-  their shortest round-trip decimals (`argen generate --profile` shows it as
-  "the rest").  `full` writes every intermediate tensor.
+  the last query and the selection table; the per-token cost is mostly the
+  trace's own work over the vocabulary (a full sort and softmax that untraced
+  greedy skips) and the float writer (`argen generate --profile` shows it as
+  "trace, printed text"; docs/generation.md, "Cost of tracing").  `full`
+  writes every intermediate tensor.
 - **Peak RSS** here is the weights (mapped) plus a run state sized for the
   1024-token prefill (189 MB with the KV cache).  `argen generate` with a short
   prompt peaks at about the weights alone.
