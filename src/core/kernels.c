@@ -612,10 +612,15 @@ typedef struct {
 
 #ifdef HAVE_AVX2_PATH
 /* F16C (bit 29 of ECX for CPUID leaf 1): asked of the CPU directly, as not
- * every compiler's __builtin_cpu_supports knows its name. */
+ * every compiler's __builtin_cpu_supports knows its name, and once: CPUID
+ * traps to the hypervisor on a virtual machine, tens of microseconds a call. */
 static int cpu_has_f16c(void) {
-    unsigned a, b, c, d;
-    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+    static int known = -1;   /* -1: not asked yet; every thread would write the same answer */
+    if (known < 0) {
+        unsigned a, b, c, d;
+        known = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+    }
+    return known;
 }
 #endif
 
