@@ -117,8 +117,9 @@ tmp="$OUT.tmp.$$"
 - **Half-precision weights** (`--weights f16|bf16`, or an F16/BF16
   checkpoint as stored) hold the matrices in 16 bits and widen them in the
   kernels (F16C or a 16-bit shift on the AVX2 path), so a token reads half
-  the bytes and the decode bound doubles; their rows compare against the
-  same F32 bound as the sections above.  Holding F16/BF16 checkpoints so
+  the bytes and the decode bound doubles; their "decode bound" row is that
+  doubled bound, so set their decode rate against the first section's F32
+  bound to see the gain over F32 weights.  Holding F16/BF16 checkpoints so
   gives the same bits as converting them to F32 at load; `--weights` on an
   F32 checkpoint rounds each weight (docs/generation.md measures the effect).
 - **Tracing**: `summary` writes, per step, every layer and head's attention for
