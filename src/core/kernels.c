@@ -76,6 +76,9 @@ void matmul_reference(float *out, const float *x, const float *w, const float *b
 #define HAVE_AVX2_PATH 1
 #include <cpuid.h>
 #include <immintrin.h>
+/* The AVX2 path: AVX2 and F16C (the half-precision conversions), which every
+ * x86 CPU with AVX2 has; cpu_has_avx2_path() asks for both. */
+#define AVX2_TARGET __attribute__((target("avx2,f16c")))
 #endif
 
 #define ROWS 8     /* decode: weight rows added per pass over the outputs */
@@ -151,83 +154,13 @@ KERNEL_INLINE float dot_body(const float *restrict a, const float *restrict b, i
     return part[0];
 }
 
-/* The bodies compiled for each path. */
-static void matvec_strip_portable(float *restrict y, const float *restrict x, const float *restrict w,
+/* The F32 bodies compiled for each path (their weights as `const void *`, so
+ * that one table, KernelLoops below, holds the loops of every weight type). */
+static void matvec_strip_portable(float *restrict y, const float *restrict x, const void *restrict w,
                                   int in, int out_dim, int o0, int o1) { matvec_strip_body(y, x, w, in, out_dim, o0, o1); }
-static float dot_portable(const float *restrict a, const float *restrict b, int n) { return dot_body(a, b, n); }
-#ifdef HAVE_AVX2_PATH
-__attribute__((target("avx2")))
-static void matvec_strip_avx2(float *restrict y, const float *restrict x, const float *restrict w,
-                              int in, int out_dim, int o0, int o1) { matvec_strip_body(y, x, w, in, out_dim, o0, o1); }
-/* A 6 x 16 tile spelled out in AVX2 intrinsics, because compilers do not
- * keep an array of 96 sums in registers: two registers of 8 sums per token,
- * held while i runs over all the inputs, the same multiply then add per term
- * as matmul_tile_portable. */
-__attribute__((target("avx2")))
-static void matmul_tile_avx2(float *restrict out, const float *restrict x, const float *restrict w,
-                             int in, int out_dim, int t0, int o0) {
-    float *o = out + (size_t)t0 * out_dim + o0;
-    const float *xt = x + (size_t)t0 * in;
-    __m256 a00 = _mm256_loadu_ps(o + 0 * (size_t)out_dim), a01 = _mm256_loadu_ps(o + 0 * (size_t)out_dim + 8);
-    __m256 a10 = _mm256_loadu_ps(o + 1 * (size_t)out_dim), a11 = _mm256_loadu_ps(o + 1 * (size_t)out_dim + 8);
-    __m256 a20 = _mm256_loadu_ps(o + 2 * (size_t)out_dim), a21 = _mm256_loadu_ps(o + 2 * (size_t)out_dim + 8);
-    __m256 a30 = _mm256_loadu_ps(o + 3 * (size_t)out_dim), a31 = _mm256_loadu_ps(o + 3 * (size_t)out_dim + 8);
-    __m256 a40 = _mm256_loadu_ps(o + 4 * (size_t)out_dim), a41 = _mm256_loadu_ps(o + 4 * (size_t)out_dim + 8);
-    __m256 a50 = _mm256_loadu_ps(o + 5 * (size_t)out_dim), a51 = _mm256_loadu_ps(o + 5 * (size_t)out_dim + 8);
-    for (int i = 0; i < in; i++) {            /* row i's term of all 96 sums, i in order */
-        const float *wi = w + (size_t)i * out_dim + o0;
-        __m256 w0 = _mm256_loadu_ps(wi), w1 = _mm256_loadu_ps(wi + 8), xv;
-        xv = _mm256_set1_ps(xt[0 * (size_t)in + i]);
-        a00 = _mm256_add_ps(a00, _mm256_mul_ps(xv, w0)); a01 = _mm256_add_ps(a01, _mm256_mul_ps(xv, w1));
-        xv = _mm256_set1_ps(xt[1 * (size_t)in + i]);
-        a10 = _mm256_add_ps(a10, _mm256_mul_ps(xv, w0)); a11 = _mm256_add_ps(a11, _mm256_mul_ps(xv, w1));
-        xv = _mm256_set1_ps(xt[2 * (size_t)in + i]);
-        a20 = _mm256_add_ps(a20, _mm256_mul_ps(xv, w0)); a21 = _mm256_add_ps(a21, _mm256_mul_ps(xv, w1));
-        xv = _mm256_set1_ps(xt[3 * (size_t)in + i]);
-        a30 = _mm256_add_ps(a30, _mm256_mul_ps(xv, w0)); a31 = _mm256_add_ps(a31, _mm256_mul_ps(xv, w1));
-        xv = _mm256_set1_ps(xt[4 * (size_t)in + i]);
-        a40 = _mm256_add_ps(a40, _mm256_mul_ps(xv, w0)); a41 = _mm256_add_ps(a41, _mm256_mul_ps(xv, w1));
-        xv = _mm256_set1_ps(xt[5 * (size_t)in + i]);
-        a50 = _mm256_add_ps(a50, _mm256_mul_ps(xv, w0)); a51 = _mm256_add_ps(a51, _mm256_mul_ps(xv, w1));
-    }
-    _mm256_storeu_ps(o + 0 * (size_t)out_dim, a00); _mm256_storeu_ps(o + 0 * (size_t)out_dim + 8, a01);
-    _mm256_storeu_ps(o + 1 * (size_t)out_dim, a10); _mm256_storeu_ps(o + 1 * (size_t)out_dim + 8, a11);
-    _mm256_storeu_ps(o + 2 * (size_t)out_dim, a20); _mm256_storeu_ps(o + 2 * (size_t)out_dim + 8, a21);
-    _mm256_storeu_ps(o + 3 * (size_t)out_dim, a30); _mm256_storeu_ps(o + 3 * (size_t)out_dim + 8, a31);
-    _mm256_storeu_ps(o + 4 * (size_t)out_dim, a40); _mm256_storeu_ps(o + 4 * (size_t)out_dim + 8, a41);
-    _mm256_storeu_ps(o + 5 * (size_t)out_dim, a50); _mm256_storeu_ps(o + 5 * (size_t)out_dim + 8, a51);
-}
-__attribute__((target("avx2")))
-static float dot_avx2(const float *restrict a, const float *restrict b, int n) { return dot_body(a, b, n); }
-#endif
-
-/* One path's three loops. */
-typedef struct {
-    void (*matvec_strip)(float *restrict y, const float *restrict x, const float *restrict w,
-                         int in, int out_dim, int o0, int o1);
-    void (*matmul_tile)(float *restrict out, const float *restrict x, const float *restrict w,
-                        int in, int out_dim, int t0, int o0);
-    float (*dot)(const float *restrict a, const float *restrict b, int n);
-    int tile_t, tile_o;   /* matmul_tile's tokens x outputs */
-} KernelLoops;
-
-static KernelLoops kernel_loops(KernelPath path) {
-#ifdef HAVE_AVX2_PATH
-    if (path == KERNEL_AVX2 && __builtin_cpu_supports("avx2"))   /* never AVX2 code on a CPU without it */
-        return (KernelLoops){matvec_strip_avx2, matmul_tile_avx2, dot_avx2, TILE_T_AVX2, TILE_O_AVX2};
-#endif
-    (void)path;
-    return (KernelLoops){matvec_strip_portable, matmul_tile_portable, dot_portable, TILE_T, TILE_O};
-}
-
-KernelPath kernel_path(void) {
-#ifdef HAVE_AVX2_PATH
-    if (__builtin_cpu_supports("avx2")) return KERNEL_AVX2;
-#endif
-    return KERNEL_PORTABLE;
-}
-
-const char *kernel_path_name(KernelPath path) { return path == KERNEL_AVX2 ? "avx2" : "portable"; }
+static void matmul_tile_f32_portable(float *restrict out, const float *restrict x, const void *restrict w,
+                                     int in, int out_dim, int t0, int o0) { matmul_tile_portable(out, x, w, in, out_dim, t0, o0); }
+static float dot_portable(const float *restrict a, const void *restrict b, int n) { return dot_body(a, b, n); }
 
 /* Columns per thread when one token streams the weights: each thread takes
  * one contiguous block of columns, the same block of every row (all of it
@@ -243,52 +176,6 @@ static int strip_width(int out_dim) {
     int strips = 1;
 #endif
     return ((out_dim + strips - 1) / strips + 15) / 16 * 16;
-}
-
-void matmul_on(KernelPath path, float *restrict out, const float *restrict x, const float *restrict w,
-               const float *restrict bias, int T, int in, int out_dim) {
-    KernelLoops k = kernel_loops(path);
-    /* Every sum starts at its bias. */
-    for (int t = 0; t < T; t++)
-        for (int o = 0; o < out_dim; o++) out[(size_t)t * out_dim + o] = bias ? bias[o] : 0.0f;
-    int t_tiled = T - T % k.tile_t, o_tiled = out_dim - out_dim % k.tile_o;
-    /* Full tiles, a column strip per thread ... */
-#pragma omp parallel for schedule(static)
-    for (int o0 = 0; o0 < o_tiled; o0 += k.tile_o)
-        for (int t0 = 0; t0 < t_tiled; t0 += k.tile_t) k.matmul_tile(out, x, w, in, out_dim, t0, o0);
-    /* ... the columns right of the last tile for the tiled tokens ... */
-    for (int t = 0; t < t_tiled && o_tiled < out_dim; t++)
-        k.matvec_strip(out + (size_t)t * out_dim, x + (size_t)t * in, w, in, out_dim, o_tiled, out_dim);
-    /* ... and the tokens below the last tile (all of decode), one at a time. */
-    int width = strip_width(out_dim);
-    for (int t = t_tiled; t < T; t++) {
-        float *y = out + (size_t)t * out_dim;
-        const float *xt = x + (size_t)t * in;
-#pragma omp parallel for schedule(static)
-        for (int o0 = 0; o0 < out_dim; o0 += width)  /* disjoint column strips, one per thread */
-            k.matvec_strip(y, xt, w, in, out_dim, o0, o0 + width < out_dim ? o0 + width : out_dim);
-    }
-}
-
-void matmul(float *restrict out, const float *restrict x, const float *restrict w, const float *restrict bias,
-            int T, int in, int out_dim) {
-    matmul_on(kernel_path(), out, x, w, bias, T, in, out_dim);
-}
-
-float dot(const float *restrict a, const float *restrict b, int n) { return kernel_loops(kernel_path()).dot(a, b, n); }
-
-void matmul_transposed_on(KernelPath path, float *out, const float *x, const float *w, int T, int C, int V) {
-    KernelLoops k = kernel_loops(path);
-    for (int t = 0; t < T; t++) {
-        const float *xt = x + (size_t)t * C;
-        float *y = out + (size_t)t * V;
-#pragma omp parallel for schedule(static)
-        for (int v = 0; v < V; v++) y[v] = k.dot(xt, w + (size_t)v * C, C);
-    }
-}
-
-void matmul_transposed(float *out, const float *x, const float *w, int T, int C, int V) {
-    matmul_transposed_on(kernel_path(), out, x, w, T, C, V);
 }
 
 /* ======================================================================== */
@@ -434,38 +321,37 @@ KERNEL_INLINE float dot_half_body(const float *restrict a, const uint16_t *restr
     return part[0];
 }
 
-/* The bodies compiled for each path and dtype. */
-static void matvec_strip_f16_portable(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+/* The half bodies compiled for the portable path, one per type. */
+static void matvec_strip_f16_portable(float *restrict y, const float *restrict x, const void *restrict w,
                                       int in, int out_dim, int o0, int o1) {
     matvec_strip_half_body(y, x, w, in, out_dim, o0, o1, widen_f16_portable);
 }
-static void matvec_strip_bf16_portable(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+static void matvec_strip_bf16_portable(float *restrict y, const float *restrict x, const void *restrict w,
                                        int in, int out_dim, int o0, int o1) {
     matvec_strip_half_body(y, x, w, in, out_dim, o0, o1, widen_bf16_portable);
 }
-static void matmul_tile_f16_portable(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+static void matmul_tile_f16_portable(float *restrict out, const float *restrict x, const void *restrict w,
                                      int in, int out_dim, int t0, int o0) {
     matmul_tile_half_body(out, x, w, in, out_dim, t0, o0, widen_f16_portable);
 }
-static void matmul_tile_bf16_portable(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+static void matmul_tile_bf16_portable(float *restrict out, const float *restrict x, const void *restrict w,
                                       int in, int out_dim, int t0, int o0) {
     matmul_tile_half_body(out, x, w, in, out_dim, t0, o0, widen_bf16_portable);
 }
-static float dot_f16_portable(const float *restrict a, const uint16_t *restrict b, int n) {
+static float dot_f16_portable(const float *restrict a, const void *restrict b, int n) {
     return dot_half_body(a, b, n, widen_f16_portable);
 }
-static float dot_bf16_portable(const float *restrict a, const uint16_t *restrict b, int n) {
+static float dot_bf16_portable(const float *restrict a, const void *restrict b, int n) {
     return dot_half_body(a, b, n, widen_bf16_portable);
 }
+
 #ifdef HAVE_AVX2_PATH
 /* On the AVX2 path the weights are widened in registers, eight at a time,
  * right before their multiply: F16C's vcvtph2ps for F16 (exact), a 16-bit
  * shift for BF16.  Otherwise the loops are matvec_strip_body, matmul_tile_avx2
- * and dot_body, term for term.  They need F16C as well as AVX2 (every x86 CPU
- * with AVX2 has it; half_loops checks). */
-#define HALF_TARGET __attribute__((target("avx2,f16c")))
+ * and dot_body, term for term. */
 
-HALF_TARGET KERNEL_INLINE __m256 widen8(const uint16_t *p, WeightDType dtype) {
+AVX2_TARGET KERNEL_INLINE __m256 widen8(const uint16_t *p, WeightDType dtype) {
     __m128i h = _mm_loadu_si128((const __m128i *)p);
     if (dtype == WEIGHTS_F16) return _mm256_cvtph_ps(h);
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
@@ -474,7 +360,7 @@ HALF_TARGET KERNEL_INLINE __m256 widen8(const uint16_t *p, WeightDType dtype) {
 KERNEL_INLINE float widen1(uint16_t h, WeightDType dtype) { return dtype == WEIGHTS_F16 ? f16_widen(h) : bf16_widen(h); }
 
 /* matvec_strip_body: rows i..i+7 added to eight outputs per register. */
-HALF_TARGET KERNEL_INLINE void matvec_strip_half_avx2(float *restrict y, const float *restrict x,
+AVX2_TARGET KERNEL_INLINE void matvec_strip_half_avx2(float *restrict y, const float *restrict x,
                                                      const uint16_t *restrict w, int in, int out_dim,
                                                      int o0, int o1, WeightDType dtype) {
     int i = 0;
@@ -522,9 +408,19 @@ HALF_TARGET KERNEL_INLINE void matvec_strip_half_avx2(float *restrict y, const f
     }
 }
 
-/* matmul_tile_avx2 with row i's 16 weights widened as they are loaded. */
-HALF_TARGET KERNEL_INLINE void matmul_tile_half_avx2(float *restrict out, const float *restrict x,
-                                                    const uint16_t *restrict w, int in, int out_dim,
+/* Eight weights of row-major w from element k, as F32. */
+AVX2_TARGET KERNEL_INLINE __m256 load8(const void *w, size_t k, WeightDType dtype) {
+    if (dtype == WEIGHTS_F32) return _mm256_loadu_ps((const float *)w + k);
+    return widen8((const uint16_t *)w + k, dtype);
+}
+
+/* A 6 x 16 tile spelled out in AVX2 intrinsics, because compilers do not
+ * keep an array of 96 sums in registers: two registers of 8 sums per token,
+ * held while i runs over all the inputs, the same multiply then add per term
+ * as matmul_tile_portable.  Row i's 16 weights are loaded (F32) or widened
+ * (F16, BF16) as they are read. */
+AVX2_TARGET KERNEL_INLINE void matmul_tile_avx2_body(float *restrict out, const float *restrict x,
+                                                    const void *restrict w, int in, int out_dim,
                                                     int t0, int o0, WeightDType dtype) {
     float *o = out + (size_t)t0 * out_dim + o0;
     const float *xt = x + (size_t)t0 * in;
@@ -535,8 +431,8 @@ HALF_TARGET KERNEL_INLINE void matmul_tile_half_avx2(float *restrict out, const 
     __m256 a40 = _mm256_loadu_ps(o + 4 * (size_t)out_dim), a41 = _mm256_loadu_ps(o + 4 * (size_t)out_dim + 8);
     __m256 a50 = _mm256_loadu_ps(o + 5 * (size_t)out_dim), a51 = _mm256_loadu_ps(o + 5 * (size_t)out_dim + 8);
     for (int i = 0; i < in; i++) {            /* row i's term of all 96 sums, i in order */
-        const uint16_t *wi = w + (size_t)i * out_dim + o0;
-        __m256 w0 = widen8(wi, dtype), w1 = widen8(wi + 8, dtype), xv;
+        size_t wi = (size_t)i * out_dim + o0;
+        __m256 w0 = load8(w, wi, dtype), w1 = load8(w, wi + 8, dtype), xv;
         xv = _mm256_set1_ps(xt[0 * (size_t)in + i]);
         a00 = _mm256_add_ps(a00, _mm256_mul_ps(xv, w0)); a01 = _mm256_add_ps(a01, _mm256_mul_ps(xv, w1));
         xv = _mm256_set1_ps(xt[1 * (size_t)in + i]);
@@ -559,7 +455,7 @@ HALF_TARGET KERNEL_INLINE void matmul_tile_half_avx2(float *restrict out, const 
 }
 
 /* dot_body: lanes 0..7 and 8..15 of the 16 partial sums in two registers. */
-HALF_TARGET KERNEL_INLINE float dot_half_avx2(const float *restrict a, const uint16_t *restrict b, int n,
+AVX2_TARGET KERNEL_INLINE float dot_half_avx2(const float *restrict a, const uint16_t *restrict b, int n,
                                              WeightDType dtype) {
     __m256 p0 = _mm256_setzero_ps(), p1 = _mm256_setzero_ps();
     int i = 0;
@@ -576,94 +472,156 @@ HALF_TARGET KERNEL_INLINE float dot_half_avx2(const float *restrict a, const uin
     return part[0];
 }
 
-HALF_TARGET static void matvec_strip_f16_avx2(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+/* The bodies compiled for the AVX2 path, one per type.  The F32 strip and
+ * dot are the plain C of the portable path, compiled for AVX2. */
+AVX2_TARGET static void matvec_strip_avx2(float *restrict y, const float *restrict x, const void *restrict w,
+                                          int in, int out_dim, int o0, int o1) { matvec_strip_body(y, x, w, in, out_dim, o0, o1); }
+AVX2_TARGET static void matvec_strip_f16_avx2(float *restrict y, const float *restrict x, const void *restrict w,
                                               int in, int out_dim, int o0, int o1) {
     matvec_strip_half_avx2(y, x, w, in, out_dim, o0, o1, WEIGHTS_F16);
 }
-HALF_TARGET static void matvec_strip_bf16_avx2(float *restrict y, const float *restrict x, const uint16_t *restrict w,
+AVX2_TARGET static void matvec_strip_bf16_avx2(float *restrict y, const float *restrict x, const void *restrict w,
                                                int in, int out_dim, int o0, int o1) {
     matvec_strip_half_avx2(y, x, w, in, out_dim, o0, o1, WEIGHTS_BF16);
 }
-HALF_TARGET static void matmul_tile_f16_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+AVX2_TARGET static void matmul_tile_avx2(float *restrict out, const float *restrict x, const void *restrict w,
+                                         int in, int out_dim, int t0, int o0) {
+    matmul_tile_avx2_body(out, x, w, in, out_dim, t0, o0, WEIGHTS_F32);
+}
+AVX2_TARGET static void matmul_tile_f16_avx2(float *restrict out, const float *restrict x, const void *restrict w,
                                              int in, int out_dim, int t0, int o0) {
-    matmul_tile_half_avx2(out, x, w, in, out_dim, t0, o0, WEIGHTS_F16);
+    matmul_tile_avx2_body(out, x, w, in, out_dim, t0, o0, WEIGHTS_F16);
 }
-HALF_TARGET static void matmul_tile_bf16_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict w,
+AVX2_TARGET static void matmul_tile_bf16_avx2(float *restrict out, const float *restrict x, const void *restrict w,
                                               int in, int out_dim, int t0, int o0) {
-    matmul_tile_half_avx2(out, x, w, in, out_dim, t0, o0, WEIGHTS_BF16);
+    matmul_tile_avx2_body(out, x, w, in, out_dim, t0, o0, WEIGHTS_BF16);
 }
-HALF_TARGET static float dot_f16_avx2(const float *restrict a, const uint16_t *restrict b, int n) {
+AVX2_TARGET static float dot_avx2(const float *restrict a, const void *restrict b, int n) { return dot_body(a, b, n); }
+AVX2_TARGET static float dot_f16_avx2(const float *restrict a, const void *restrict b, int n) {
     return dot_half_avx2(a, b, n, WEIGHTS_F16);
 }
-HALF_TARGET static float dot_bf16_avx2(const float *restrict a, const uint16_t *restrict b, int n) {
+AVX2_TARGET static float dot_bf16_avx2(const float *restrict a, const void *restrict b, int n) {
     return dot_half_avx2(a, b, n, WEIGHTS_BF16);
 }
-#endif
 
-/* One path's three loops for one half dtype. */
-typedef struct {
-    void (*matvec_strip)(float *restrict y, const float *restrict x, const uint16_t *restrict w,
-                         int in, int out_dim, int o0, int o1);
-    void (*matmul_tile)(float *restrict out, const float *restrict x, const uint16_t *restrict w,
-                        int in, int out_dim, int t0, int o0);
-    float (*dot)(const float *restrict a, const uint16_t *restrict b, int n);
-    int tile_t, tile_o;
-} HalfLoops;
-
-#ifdef HAVE_AVX2_PATH
-/* F16C (bit 29 of ECX for CPUID leaf 1): asked of the CPU directly, as not
- * every compiler's __builtin_cpu_supports knows its name, and once: CPUID
- * traps to the hypervisor on a virtual machine, tens of microseconds a call. */
-static int cpu_has_f16c(void) {
+/* AVX2 and F16C (bit 29 of ECX for CPUID leaf 1; every x86 CPU with AVX2
+ * has it), asked once: CPUID traps to the hypervisor on a virtual machine,
+ * tens of microseconds a call.  F16C is asked directly, as not every
+ * compiler's __builtin_cpu_supports knows its name. */
+static int cpu_has_avx2_path(void) {
     static int known = -1;   /* -1: not asked yet; every thread would write the same answer */
     if (known < 0) {
         unsigned a, b, c, d;
-        known = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+        known = __builtin_cpu_supports("avx2") && __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
     }
     return known;
 }
 #endif
 
-static HalfLoops half_loops(KernelPath path, WeightDType dtype) {
+/* ======================================================================== */
+/* One table of loops per path and weight type, and the matmuls over them    */
+
+typedef struct {
+    void (*matvec_strip)(float *restrict y, const float *restrict x, const void *restrict w,
+                         int in, int out_dim, int o0, int o1);
+    void (*matmul_tile)(float *restrict out, const float *restrict x, const void *restrict w,
+                        int in, int out_dim, int t0, int o0);
+    float (*dot)(const float *restrict a, const void *restrict b, int n);
+    int tile_t, tile_o;   /* matmul_tile's tokens x outputs */
+} KernelLoops;
+
+static KernelLoops kernel_loops(KernelPath path, WeightDType dtype) {
 #ifdef HAVE_AVX2_PATH
-    if (path == KERNEL_AVX2 && __builtin_cpu_supports("avx2") && cpu_has_f16c()) {
+    if (path == KERNEL_AVX2 && cpu_has_avx2_path()) {   /* never AVX2 code on a CPU without it */
+        if (dtype == WEIGHTS_F16)
+            return (KernelLoops){matvec_strip_f16_avx2, matmul_tile_f16_avx2, dot_f16_avx2, TILE_T_AVX2, TILE_O_AVX2};
         if (dtype == WEIGHTS_BF16)
-            return (HalfLoops){matvec_strip_bf16_avx2, matmul_tile_bf16_avx2, dot_bf16_avx2, TILE_T_AVX2, TILE_O_AVX2};
-        return (HalfLoops){matvec_strip_f16_avx2, matmul_tile_f16_avx2, dot_f16_avx2, TILE_T_AVX2, TILE_O_AVX2};
+            return (KernelLoops){matvec_strip_bf16_avx2, matmul_tile_bf16_avx2, dot_bf16_avx2, TILE_T_AVX2, TILE_O_AVX2};
+        return (KernelLoops){matvec_strip_avx2, matmul_tile_avx2, dot_avx2, TILE_T_AVX2, TILE_O_AVX2};
     }
 #endif
     (void)path;
+    if (dtype == WEIGHTS_F16)
+        return (KernelLoops){matvec_strip_f16_portable, matmul_tile_f16_portable, dot_f16_portable, TILE_T, TILE_O};
     if (dtype == WEIGHTS_BF16)
-        return (HalfLoops){matvec_strip_bf16_portable, matmul_tile_bf16_portable, dot_bf16_portable, TILE_T, TILE_O};
-    return (HalfLoops){matvec_strip_f16_portable, matmul_tile_f16_portable, dot_f16_portable, TILE_T, TILE_O};
+        return (KernelLoops){matvec_strip_bf16_portable, matmul_tile_bf16_portable, dot_bf16_portable, TILE_T, TILE_O};
+    return (KernelLoops){matvec_strip_portable, matmul_tile_f32_portable, dot_portable, TILE_T, TILE_O};
 }
 
-/* matmul_on's loops over tiles and strips, on half weights. */
-static void matmul_half_on(KernelPath path, float *restrict out, const float *restrict x, const uint16_t *restrict w,
-                           WeightDType dtype, const float *restrict bias, int T, int in, int out_dim) {
-    HalfLoops k = half_loops(path, dtype);
+KernelPath kernel_path(void) {
+#ifdef HAVE_AVX2_PATH
+    if (cpu_has_avx2_path()) return KERNEL_AVX2;
+#endif
+    return KERNEL_PORTABLE;
+}
+
+const char *kernel_path_name(KernelPath path) { return path == KERNEL_AVX2 ? "avx2" : "portable"; }
+
+/* out = x @ w + bias with one path's loops; w's elements as the loops read them. */
+static void matmul_loops(KernelLoops k, float *restrict out, const float *restrict x, const void *restrict w,
+                         const float *restrict bias, int T, int in, int out_dim) {
+    /* Every sum starts at its bias. */
     for (int t = 0; t < T; t++)
         for (int o = 0; o < out_dim; o++) out[(size_t)t * out_dim + o] = bias ? bias[o] : 0.0f;
     int t_tiled = T - T % k.tile_t, o_tiled = out_dim - out_dim % k.tile_o;
+    /* Full tiles, a column strip per thread ... */
 #pragma omp parallel for schedule(static)
     for (int o0 = 0; o0 < o_tiled; o0 += k.tile_o)
         for (int t0 = 0; t0 < t_tiled; t0 += k.tile_t) k.matmul_tile(out, x, w, in, out_dim, t0, o0);
+    /* ... the columns right of the last tile for the tiled tokens ... */
     for (int t = 0; t < t_tiled && o_tiled < out_dim; t++)
         k.matvec_strip(out + (size_t)t * out_dim, x + (size_t)t * in, w, in, out_dim, o_tiled, out_dim);
+    /* ... and the tokens below the last tile (all of decode), one at a time. */
     int width = strip_width(out_dim);
     for (int t = t_tiled; t < T; t++) {
         float *y = out + (size_t)t * out_dim;
         const float *xt = x + (size_t)t * in;
 #pragma omp parallel for schedule(static)
-        for (int o0 = 0; o0 < out_dim; o0 += width)
+        for (int o0 = 0; o0 < out_dim; o0 += width)  /* disjoint column strips, one per thread */
             k.matvec_strip(y, xt, w, in, out_dim, o0, o0 + width < out_dim ? o0 + width : out_dim);
     }
 }
 
+/* out[t][v] = x[t] . w[v] with one path's loops; a row of w is row_bytes. */
+static void matmul_transposed_loops(KernelLoops k, float *out, const float *x, const void *w, size_t row_bytes,
+                                    int T, int C, int V) {
+    for (int t = 0; t < T; t++) {
+        const float *xt = x + (size_t)t * C;
+        float *y = out + (size_t)t * V;
+#pragma omp parallel for schedule(static)
+        for (int v = 0; v < V; v++) y[v] = k.dot(xt, (const char *)w + (size_t)v * row_bytes, C);
+    }
+}
+
+/* The matrix's elements as the loops read them, and the bytes of one. */
+static const void *matrix_data(Matrix w) { return w.dtype == WEIGHTS_F32 ? (const void *)w.f32 : (const void *)w.half; }
+static size_t element_bytes(WeightDType dtype) { return dtype == WEIGHTS_F32 ? sizeof(float) : sizeof(uint16_t); }
+
+void matmul_on(KernelPath path, float *restrict out, const float *restrict x, const float *restrict w,
+               const float *restrict bias, int T, int in, int out_dim) {
+    matmul_loops(kernel_loops(path, WEIGHTS_F32), out, x, w, bias, T, in, out_dim);
+}
+
+void matmul(float *restrict out, const float *restrict x, const float *restrict w, const float *restrict bias,
+            int T, int in, int out_dim) {
+    matmul_on(kernel_path(), out, x, w, bias, T, in, out_dim);
+}
+
+float dot(const float *restrict a, const float *restrict b, int n) {
+    return kernel_loops(kernel_path(), WEIGHTS_F32).dot(a, b, n);
+}
+
+void matmul_transposed_on(KernelPath path, float *out, const float *x, const float *w, int T, int C, int V) {
+    matmul_transposed_loops(kernel_loops(path, WEIGHTS_F32), out, x, w, (size_t)C * sizeof(float), T, C, V);
+}
+
+void matmul_transposed(float *out, const float *x, const float *w, int T, int C, int V) {
+    matmul_transposed_on(kernel_path(), out, x, w, T, C, V);
+}
+
 void matmul_weights_on(KernelPath path, float *out, const float *x, Matrix w, const float *bias,
                        int T, int in, int out_dim) {
-    if (w.dtype == WEIGHTS_F32) matmul_on(path, out, x, w.f32, bias, T, in, out_dim);
-    else matmul_half_on(path, out, x, w.half, w.dtype, bias, T, in, out_dim);
+    matmul_loops(kernel_loops(path, w.dtype), out, x, matrix_data(w), bias, T, in, out_dim);
 }
 
 void matmul_weights(float *out, const float *x, Matrix w, const float *bias, int T, int in, int out_dim) {
@@ -671,14 +629,8 @@ void matmul_weights(float *out, const float *x, Matrix w, const float *bias, int
 }
 
 void matmul_transposed_weights_on(KernelPath path, float *out, const float *x, Matrix w, int T, int C, int V) {
-    if (w.dtype == WEIGHTS_F32) { matmul_transposed_on(path, out, x, w.f32, T, C, V); return; }
-    HalfLoops k = half_loops(path, w.dtype);
-    for (int t = 0; t < T; t++) {
-        const float *xt = x + (size_t)t * C;
-        float *y = out + (size_t)t * V;
-#pragma omp parallel for schedule(static)
-        for (int v = 0; v < V; v++) y[v] = k.dot(xt, w.half + (size_t)v * C, C);
-    }
+    matmul_transposed_loops(kernel_loops(path, w.dtype), out, x, matrix_data(w), (size_t)C * element_bytes(w.dtype),
+                            T, C, V);
 }
 
 void matmul_transposed_weights(float *out, const float *x, Matrix w, int T, int C, int V) {
@@ -725,7 +677,7 @@ void attention(float *out, float *probs, float *key_cache, float *value_cache,
                const float *qkv, int T, int pos, int C, int H, int n_ctx) {
     int hs = C / H;
     float scale = 1.0f / sqrtf((float)hs);
-    KernelLoops loops = kernel_loops(kernel_path());   /* asked once, not once per key */
+    KernelLoops loops = kernel_loops(kernel_path(), WEIGHTS_F32);   /* asked once, not once per key */
     /* First store this call's keys and values: query t may attend to key t. */
     for (int t = 0; t < T; t++)
         for (int h = 0; h < H; h++) {
