@@ -145,7 +145,7 @@ static double read_bandwidth(const float *buf, size_t n, int threads) {
  * each step one fused multiply-add in the widest unit instead: what an FMA
  * build could reach; argen's kernels round the product and the sum
  * separately, so their ceiling is the plain multiply and add, in the unit
- * the kernels use (AVX2 or the baseline's SSE2). */
+ * the kernels use (AVX-512, AVX2 or the baseline's SSE2). */
 #define PEAK_STEPS 4000000L
 #define CHAINS 12
 static float muladd_baseline(long steps) {
@@ -168,6 +168,15 @@ __attribute__((target("avx2"))) static float muladd_avx2(long steps) {
     float v[8];
     _mm256_storeu_ps(v, t);
     return v[0];
+}
+__attribute__((target("avx512f"))) static float muladd_avx512(long steps) {
+    __m512 a[CHAINS], m = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(0.001f);
+    for (int k = 0; k < CHAINS; k++) a[k] = _mm512_set1_ps((float)k);
+    for (long s = 0; s < steps; s++)
+        for (int k = 0; k < CHAINS; k++) a[k] = _mm512_add_ps(_mm512_mul_ps(a[k], m), c);
+    __m512 t = a[0];
+    for (int k = 1; k < CHAINS; k++) t = _mm512_add_ps(t, a[k]);
+    return _mm512_reduce_add_ps(t);
 }
 __attribute__((target("avx512f"))) static float fma_avx512(long steps) {
     __m512 a[CHAINS], m = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(0.001f);
@@ -200,6 +209,7 @@ static double compute_peak(int fma, int threads, const char **unit) {
     if (fma && __builtin_cpu_supports("avx512f")) { loop = fma_avx512; lanes = 16; *unit = "avx512 fma"; }
     else if (fma && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) { loop = fma_avx2; lanes = 8; *unit = "avx2 fma"; }
     else if (fma) return 0;
+    else if (kernel_path() == KERNEL_AVX512) { loop = muladd_avx512; lanes = 16; *unit = "avx512"; }
     else if (kernel_path() == KERNEL_AVX2) { loop = muladd_avx2; lanes = 8; *unit = "avx2"; }
 #else
     if (fma) return 0;

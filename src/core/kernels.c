@@ -79,6 +79,10 @@ void matmul_reference(float *out, const float *x, const float *w, const float *b
 /* The AVX2 path: AVX2 and F16C (the half-precision conversions), which every
  * x86 CPU with AVX2 has; cpu_has_avx2_path() asks for both. */
 #define AVX2_TARGET __attribute__((target("avx2,f16c")))
+/* The AVX-512 path: the same loops sixteen lanes wide (AVX-512F, which
+ * has the half-precision conversion too); asked of the CPU as AVX-512F and
+ * the AVX2 path, whose prefill tile it shares. */
+#define AVX512_TARGET __attribute__((target("avx512f,avx2,f16c")))
 #endif
 
 #define ROWS 8     /* decode: weight rows added per pass over the outputs */
@@ -86,6 +90,8 @@ void matmul_reference(float *out, const float *x, const float *w, const float *b
 #define TILE_O 32
 #define TILE_T_AVX2 6   /* prefill, AVX2: 6 x 16 sums, twelve registers */
 #define TILE_O_AVX2 16
+#define TILE_T_AVX512 8 /* prefill, AVX-512: 8 x 32 sums, sixteen registers */
+#define TILE_O_AVX512 32
 
 /* y[o0..o1) += x @ w[:, o0..o1) for one token (decode: memory-bound, so each
  * weight byte is read once, ROWS rows streaming side by side).  Eight rows
@@ -504,6 +510,153 @@ AVX2_TARGET static float dot_bf16_avx2(const float *restrict a, const void *rest
     return dot_half_avx2(a, b, n, WEIGHTS_BF16);
 }
 
+/* The AVX-512 path: matvec_strip_body and dot_body again, sixteen outputs
+ * (or dot's sixteen partial sums, lane for lane) in one register, each
+ * weight loaded or widened sixteen at a time.  Multiply, then add: AVX-512
+ * could fuse them, but a fused multiply-add rounds once, not twice. */
+
+/* Element k of row-major w as F32. */
+KERNEL_INLINE float element(const void *w, size_t k, WeightDType dtype) {
+    if (dtype == WEIGHTS_F32) return ((const float *)w)[k];
+    return widen1(((const uint16_t *)w)[k], dtype);
+}
+
+/* Sixteen weights of row-major w from element k, as F32. */
+AVX512_TARGET KERNEL_INLINE __m512 load16(const void *w, size_t k, WeightDType dtype) {
+    if (dtype == WEIGHTS_F32) return _mm512_loadu_ps((const float *)w + k);
+    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + k));
+    if (dtype == WEIGHTS_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+AVX512_TARGET KERNEL_INLINE void matvec_strip_avx512_body(float *restrict y, const float *restrict x,
+                                                         const void *restrict w, int in, int out_dim,
+                                                         int o0, int o1, WeightDType dtype) {
+    int i = 0;
+    for (; i + ROWS <= in; i += ROWS) {       /* rows i..i+7 into sixteen outputs per register */
+        size_t r0 = (size_t)i * out_dim, r1 = r0 + out_dim, r2 = r1 + out_dim, r3 = r2 + out_dim;
+        size_t r4 = r3 + out_dim, r5 = r4 + out_dim, r6 = r5 + out_dim, r7 = r6 + out_dim;
+        const float *xi = x + i;
+        __m512 x0 = _mm512_set1_ps(xi[0]), x1 = _mm512_set1_ps(xi[1]), x2 = _mm512_set1_ps(xi[2]);
+        __m512 x3 = _mm512_set1_ps(xi[3]), x4 = _mm512_set1_ps(xi[4]), x5 = _mm512_set1_ps(xi[5]);
+        __m512 x6 = _mm512_set1_ps(xi[6]), x7 = _mm512_set1_ps(xi[7]);
+        int o = o0;
+        for (; o + 16 <= o1; o += 16) {
+            __m512 s = _mm512_loadu_ps(y + o);
+            s = _mm512_add_ps(s, _mm512_mul_ps(x0, load16(w, r0 + o, dtype)));
+            s = _mm512_add_ps(s, _mm512_mul_ps(x1, load16(w, r1 + o, dtype)));
+            s = _mm512_add_ps(s, _mm512_mul_ps(x2, load16(w, r2 + o, dtype)));
+            s = _mm512_add_ps(s, _mm512_mul_ps(x3, load16(w, r3 + o, dtype)));
+            s = _mm512_add_ps(s, _mm512_mul_ps(x4, load16(w, r4 + o, dtype)));
+            s = _mm512_add_ps(s, _mm512_mul_ps(x5, load16(w, r5 + o, dtype)));
+            s = _mm512_add_ps(s, _mm512_mul_ps(x6, load16(w, r6 + o, dtype)));
+            s = _mm512_add_ps(s, _mm512_mul_ps(x7, load16(w, r7 + o, dtype)));
+            _mm512_storeu_ps(y + o, s);
+        }
+        for (; o < o1; o++) {                 /* the last o1 - o0 mod 16 outputs, one at a time */
+            float s = y[o];
+            s += xi[0] * element(w, r0 + o, dtype);
+            s += xi[1] * element(w, r1 + o, dtype);
+            s += xi[2] * element(w, r2 + o, dtype);
+            s += xi[3] * element(w, r3 + o, dtype);
+            s += xi[4] * element(w, r4 + o, dtype);
+            s += xi[5] * element(w, r5 + o, dtype);
+            s += xi[6] * element(w, r6 + o, dtype);
+            s += xi[7] * element(w, r7 + o, dtype);
+            y[o] = s;
+        }
+    }
+    for (; i < in; i++) {                     /* the last in % ROWS rows, one at a time */
+        size_t ri = (size_t)i * out_dim;
+        __m512 xv = _mm512_set1_ps(x[i]);
+        int o = o0;
+        for (; o + 16 <= o1; o += 16)
+            _mm512_storeu_ps(y + o, _mm512_add_ps(_mm512_loadu_ps(y + o), _mm512_mul_ps(xv, load16(w, ri + o, dtype))));
+        for (; o < o1; o++) y[o] += x[i] * element(w, ri + o, dtype);
+    }
+}
+
+/* Prefill: an 8-token x 32-output tile, sixteen sums per register, two
+ * registers per token, held while i runs over all the inputs; the same
+ * multiply then add per term as matmul_tile_portable.  Written with small
+ * arrays of registers, every loop over them of fixed length, which the
+ * compiler unrolls and keeps in the 32 registers AVX-512 has. */
+AVX512_TARGET KERNEL_INLINE void matmul_tile_avx512_body(float *restrict out, const float *restrict x,
+                                                        const void *restrict w, int in, int out_dim,
+                                                        int t0, int o0, WeightDType dtype) {
+    float *o = out + (size_t)t0 * out_dim + o0;
+    const float *xt = x + (size_t)t0 * in;
+    __m512 acc[TILE_T_AVX512][2];
+#pragma GCC unroll 8
+    for (int t = 0; t < TILE_T_AVX512; t++) {
+        acc[t][0] = _mm512_loadu_ps(o + (size_t)t * out_dim);
+        acc[t][1] = _mm512_loadu_ps(o + (size_t)t * out_dim + 16);
+    }
+    for (int i = 0; i < in; i++) {            /* row i's term of all 256 sums, i in order */
+        size_t wi = (size_t)i * out_dim + o0;
+        __m512 w0 = load16(w, wi, dtype), w1 = load16(w, wi + 16, dtype);
+#pragma GCC unroll 8
+    for (int t = 0; t < TILE_T_AVX512; t++) {
+            __m512 xv = _mm512_set1_ps(xt[(size_t)t * in + i]);
+            acc[t][0] = _mm512_add_ps(acc[t][0], _mm512_mul_ps(xv, w0));
+            acc[t][1] = _mm512_add_ps(acc[t][1], _mm512_mul_ps(xv, w1));
+        }
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < TILE_T_AVX512; t++) {
+        _mm512_storeu_ps(o + (size_t)t * out_dim, acc[t][0]);
+        _mm512_storeu_ps(o + (size_t)t * out_dim + 16, acc[t][1]);
+    }
+}
+
+/* dot_body's sixteen partial sums are the sixteen lanes of one register. */
+AVX512_TARGET KERNEL_INLINE float dot_avx512_body(const float *restrict a, const void *restrict b, int n,
+                                                 WeightDType dtype) {
+    __m512 p = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) p = _mm512_add_ps(p, _mm512_mul_ps(_mm512_loadu_ps(a + i), load16(b, i, dtype)));
+    float part[16];
+    _mm512_storeu_ps(part, p);
+    for (; i < n; i++) part[i & 15] += a[i] * element(b, i, dtype);
+    for (int width = 8; width > 0; width /= 2)
+        for (int k = 0; k < width; k++) part[k] += part[k + width];
+    return part[0];
+}
+
+AVX512_TARGET static void matvec_strip_avx512(float *restrict y, const float *restrict x, const void *restrict w,
+                                              int in, int out_dim, int o0, int o1) {
+    matvec_strip_avx512_body(y, x, w, in, out_dim, o0, o1, WEIGHTS_F32);
+}
+AVX512_TARGET static void matvec_strip_f16_avx512(float *restrict y, const float *restrict x, const void *restrict w,
+                                                  int in, int out_dim, int o0, int o1) {
+    matvec_strip_avx512_body(y, x, w, in, out_dim, o0, o1, WEIGHTS_F16);
+}
+AVX512_TARGET static void matvec_strip_bf16_avx512(float *restrict y, const float *restrict x, const void *restrict w,
+                                                   int in, int out_dim, int o0, int o1) {
+    matvec_strip_avx512_body(y, x, w, in, out_dim, o0, o1, WEIGHTS_BF16);
+}
+AVX512_TARGET static void matmul_tile_avx512(float *restrict out, const float *restrict x, const void *restrict w,
+                                             int in, int out_dim, int t0, int o0) {
+    matmul_tile_avx512_body(out, x, w, in, out_dim, t0, o0, WEIGHTS_F32);
+}
+AVX512_TARGET static void matmul_tile_f16_avx512(float *restrict out, const float *restrict x, const void *restrict w,
+                                                 int in, int out_dim, int t0, int o0) {
+    matmul_tile_avx512_body(out, x, w, in, out_dim, t0, o0, WEIGHTS_F16);
+}
+AVX512_TARGET static void matmul_tile_bf16_avx512(float *restrict out, const float *restrict x, const void *restrict w,
+                                                  int in, int out_dim, int t0, int o0) {
+    matmul_tile_avx512_body(out, x, w, in, out_dim, t0, o0, WEIGHTS_BF16);
+}
+AVX512_TARGET static float dot_avx512(const float *restrict a, const void *restrict b, int n) {
+    return dot_avx512_body(a, b, n, WEIGHTS_F32);
+}
+AVX512_TARGET static float dot_f16_avx512(const float *restrict a, const void *restrict b, int n) {
+    return dot_avx512_body(a, b, n, WEIGHTS_F16);
+}
+AVX512_TARGET static float dot_bf16_avx512(const float *restrict a, const void *restrict b, int n) {
+    return dot_avx512_body(a, b, n, WEIGHTS_BF16);
+}
+
 /* AVX2 and F16C (bit 29 of ECX for CPUID leaf 1; every x86 CPU with AVX2
  * has it), asked once: CPUID traps to the hypervisor on a virtual machine,
  * tens of microseconds a call.  F16C is asked directly, as not every
@@ -514,6 +667,12 @@ static int cpu_has_avx2_path(void) {
         unsigned a, b, c, d;
         known = __builtin_cpu_supports("avx2") && __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
     }
+    return known;
+}
+
+static int cpu_has_avx512_path(void) {
+    static int known = -1;
+    if (known < 0) known = cpu_has_avx2_path() && __builtin_cpu_supports("avx512f");
     return known;
 }
 #endif
@@ -532,7 +691,14 @@ typedef struct {
 
 static KernelLoops kernel_loops(KernelPath path, WeightDType dtype) {
 #ifdef HAVE_AVX2_PATH
-    if (path == KERNEL_AVX2 && cpu_has_avx2_path()) {   /* never AVX2 code on a CPU without it */
+    if (path == KERNEL_AVX512 && cpu_has_avx512_path()) {
+        if (dtype == WEIGHTS_F16)
+            return (KernelLoops){matvec_strip_f16_avx512, matmul_tile_f16_avx512, dot_f16_avx512, TILE_T_AVX512, TILE_O_AVX512};
+        if (dtype == WEIGHTS_BF16)
+            return (KernelLoops){matvec_strip_bf16_avx512, matmul_tile_bf16_avx512, dot_bf16_avx512, TILE_T_AVX512, TILE_O_AVX512};
+        return (KernelLoops){matvec_strip_avx512, matmul_tile_avx512, dot_avx512, TILE_T_AVX512, TILE_O_AVX512};
+    }
+    if (path >= KERNEL_AVX2 && cpu_has_avx2_path()) {
         if (dtype == WEIGHTS_F16)
             return (KernelLoops){matvec_strip_f16_avx2, matmul_tile_f16_avx2, dot_f16_avx2, TILE_T_AVX2, TILE_O_AVX2};
         if (dtype == WEIGHTS_BF16)
@@ -550,12 +716,15 @@ static KernelLoops kernel_loops(KernelPath path, WeightDType dtype) {
 
 KernelPath kernel_path(void) {
 #ifdef HAVE_AVX2_PATH
+    if (cpu_has_avx512_path()) return KERNEL_AVX512;
     if (cpu_has_avx2_path()) return KERNEL_AVX2;
 #endif
     return KERNEL_PORTABLE;
 }
 
-const char *kernel_path_name(KernelPath path) { return path == KERNEL_AVX2 ? "avx2" : "portable"; }
+const char *kernel_path_name(KernelPath path) {
+    return path == KERNEL_AVX512 ? "avx512" : path == KERNEL_AVX2 ? "avx2" : "portable";
+}
 
 /* out = x @ w + bias with one path's loops; w's elements as the loops read them. */
 static void matmul_loops(KernelLoops k, float *restrict out, const float *restrict x, const void *restrict w,

@@ -58,13 +58,14 @@ void matmul(float *restrict out, const float *restrict x, const float *restrict 
 void matmul_transposed(float *out, const float *x, const float *w, int T, int C, int V);
 
 /* Which compiled copy of the hot loops runs: the portable C the build
- * targets, or the same C compiled for AVX2 (no FMA) when the CPU has it.
- * Both give the same bits; kernel_path() is the widest this CPU and build
- * allow, asked of the CPU on each call (a build with
- * -DARGEN_PORTABLE_KERNELS never takes the AVX2 path). */
-typedef enum { KERNEL_PORTABLE, KERNEL_AVX2 } KernelPath;
+ * targets, the same loops for AVX2 (no FMA), or for AVX-512 (sixteen lanes,
+ * no FMA; its prefill tile is AVX2's), each when the CPU has it.  All give
+ * the same bits; kernel_path() is the widest this CPU and build allow, asked
+ * of the CPU once (a build with -DARGEN_PORTABLE_KERNELS only has the
+ * portable path).  A path the CPU lacks runs the widest one below it. */
+typedef enum { KERNEL_PORTABLE, KERNEL_AVX2, KERNEL_AVX512, KERNEL_PATHS } KernelPath;
 KernelPath kernel_path(void);
-const char *kernel_path_name(KernelPath path);   /* "portable", "avx2" */
+const char *kernel_path_name(KernelPath path);   /* "portable", "avx2", "avx512" */
 /* matmul and matmul_transposed on a chosen path (tests compare the paths). */
 void matmul_on(KernelPath path, float *restrict out, const float *restrict x, const float *restrict w,
                const float *restrict bias, int T, int in, int out_dim);
