@@ -1,8 +1,8 @@
 #!/bin/sh
 # make bench: the benchmark table on a GPT-2 124M-shaped checkpoint (random
 # weights, made once by `argen init --preset gpt2` and kept in build/bench/gpt2),
-# at 1 and 2 threads (the OpenMP build, build/omp/argen, which takes the AVX2
-# path at run time where the CPU has it), 1 thread with the weight matrices
+# at 1 and 2 threads (the OpenMP build, build/omp/argen, which takes the AVX-512
+# or AVX2 path at run time where the CPU has it), 1 thread with the weight matrices
 # held in F16 and in BF16 (--weights), then 1 thread of the portable-kernels
 # build (build/portable/argen) and of `make fast`, written to docs/bench.md
 # with the date and the CPU (lscpu's model name).  About 4 minutes on 2 cores.
@@ -34,7 +34,7 @@ tmp="$OUT.tmp.$$"
     echo "which over the bytes of weights one token reads is the decode bound, and the"
     echo "multiply-add peak of the kernels' vector unit, which bounds prefill."
     echo
-    echo "## 1 thread (\`make OMP=1\`: the default flags; the AVX2 path chosen at run time)"
+    echo "## 1 thread (\`make OMP=1\`: the default flags; the widest kernel path the CPU has, chosen at run time)"
     echo
     OMP_NUM_THREADS=1 "$ARGEN" bench --model "$MODEL" --repeat "$REPEAT" --markdown
     echo

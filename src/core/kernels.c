@@ -3,9 +3,9 @@
  *
  * Speed comes from memory layout, not tricks: decoding streams eight weight
  * rows at a time into a contiguous row of outputs, so each output is loaded
- * and stored once per eight terms; prefill keeps a tile of outputs (6 x 16 in
- * AVX2 registers, 12 x 32 in an L1-resident array) so every weight loaded
- * serves several tokens.  Compilers vectorise both without -ffast-math
+ * and stored once per eight terms; prefill keeps a tile of outputs (8 x 32 in
+ * AVX-512 registers, 6 x 16 in AVX2 ones, 12 x 32 in an L1-resident array) so
+ * every weight loaded serves several tokens.  Compilers vectorise both without -ffast-math
  * because every output keeps its own sum, in order.  The dot product keeps 16
  * partial sums, combined in a fixed order, for the same reason.  OpenMP
  * (make OMP=1) only splits loops whose iterations write disjoint outputs, so
@@ -615,6 +615,14 @@ AVX512_TARGET KERNEL_INLINE float dot_avx512_body(const float *restrict a, const
     __m512 p = _mm512_setzero_ps();
     int i = 0;
     for (; i + 16 <= n; i += 16) p = _mm512_add_ps(p, _mm512_mul_ps(_mm512_loadu_ps(a + i), load16(b, i, dtype)));
+    if (i == n) {                             /* no remainder: combine the lanes in registers, in the same order */
+        __m256 h = _mm256_add_ps(_mm512_castps512_ps256(p),               /* lanes k + (k + 8) */
+                                 _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p), 1)));
+        __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));   /* k + (k + 4) */
+        q = _mm_add_ps(q, _mm_movehl_ps(q, q));                          /* k + (k + 2) */
+        q = _mm_add_ss(q, _mm_shuffle_ps(q, q, 1));                      /* 0 + 1 */
+        return _mm_cvtss_f32(q);
+    }
     float part[16];
     _mm512_storeu_ps(part, p);
     for (; i < n; i++) part[i & 15] += a[i] * element(b, i, dtype);
@@ -808,6 +816,7 @@ void matmul_transposed_weights(float *out, const float *x, Matrix w, int T, int 
 
 void gelu(float *out, const float *x, size_t n) {
     const float s = 0.7978845608028654f;  /* sqrt(2/pi) */
+#pragma omp parallel for schedule(static) if (n >= 1024)   /* one tanh per element: worth a second thread */
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
         out[i] = 0.5f * v * (1.0f + tanhf(s * (v + 0.044715f * v * v * v)));

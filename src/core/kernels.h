@@ -59,7 +59,7 @@ void matmul_transposed(float *out, const float *x, const float *w, int T, int C,
 
 /* Which compiled copy of the hot loops runs: the portable C the build
  * targets, the same loops for AVX2 (no FMA), or for AVX-512 (sixteen lanes,
- * no FMA; its prefill tile is AVX2's), each when the CPU has it.  All give
+ * no FMA), each when the CPU has it.  All give
  * the same bits; kernel_path() is the widest this CPU and build allow, asked
  * of the CPU once (a build with -DARGEN_PORTABLE_KERNELS only has the
  * portable path).  A path the CPU lacks runs the widest one below it. */
