@@ -97,17 +97,19 @@ tmp="$OUT.tmp.$$"
   matmul_reference.
 - **Prefill** is bounded by the multiply-add peak: a register-resident loop of
   twelve independent chains of vector multiply then add, in the unit the
-  kernels use (AVX2 on the default path).  Every product and every sum is
+  kernels use (AVX-512 or AVX2 on the default path).  Every product and every sum is
   rounded on its own (`-ffp-contract=off`), which is what keeps every build
   bit-identical; the fused multiply-add row shows what an FMA build in the
   widest unit could reach, at the price of other bits.  The prefill tiles
-  keep 6 x 16 sums in registers, so each weight loaded serves six tokens;
+  keep 8 x 32 sums in AVX-512 registers (6 x 16 in AVX2 ones), so each
+  weight loaded serves eight tokens (six);
   attention is not tiled and grows as T^2, which is why T=1024 runs slower
   per token than T=256.
-- **Kernel paths**: the default build compiles the hot loops twice, plain C
-  for the build's target and the same sums for AVX2 (no FMA), and asks the CPU
-  at run time; `-DARGEN_PORTABLE_KERNELS` keeps the plain C only (SSE2, 4
-  lanes).  Every path, build and thread count gives the same bits
+- **Kernel paths**: the default build compiles the hot loops three times,
+  plain C for the build's target and the same sums for AVX2 (8 lanes) and for
+  AVX-512 (16 lanes), all without FMA, and asks the CPU once at run time for
+  the widest it has; `-DARGEN_PORTABLE_KERNELS` keeps the plain C only (SSE2,
+  4 lanes).  Every path, build and thread count gives the same bits
   (tests/test_determinism.sh runs 1, 2 and 3 threads; tests/check_kernels.c).
 - **On a shared machine** the figures move between runs, so each is the best
   of the runs and every 2-thread ratio compares runs made back to back.
@@ -116,7 +118,8 @@ tmp="$OUT.tmp.$$"
   usable, at a few microseconds per join on idle CPUs.
 - **Half-precision weights** (`--weights f16|bf16`, or an F16/BF16
   checkpoint as stored) hold the matrices in 16 bits and widen them in the
-  kernels (F16C or a 16-bit shift on the AVX2 path), so a token reads half
+  kernels (`vcvtph2ps` or a 16-bit shift, 16 or 8 at a time on the AVX-512
+  and AVX2 paths), so a token reads half
   the bytes and the decode bound doubles; their "decode bound" row is that
   doubled bound, so set their decode rate against the first section's F32
   bound to see the gain over F32 weights.  Holding F16/BF16 checkpoints so

@@ -875,11 +875,10 @@ void attention(float *out, float *probs, float *key_cache, float *value_cache,
             for (int j = 0; j < n_keys; j++) p[j] = loops.dot(q, keys + (size_t)j * hs, hs) * scale;
             softmax(p, p, n_keys, NULL);
             for (int j = n_keys; j < n_ctx; j++) p[j] = 0.0f;
+            /* o = p @ values: o[d] = sum_j p[j] v[j][d], j in order, the
+             * decode matvec over the n_keys rows of the [n_ctx, hs] cache */
             float *o = out + (size_t)t * C + h * hs;
             for (int d = 0; d < hs; d++) o[d] = 0.0f;
-            for (int j = 0; j < n_keys; j++) {
-                const float *v = values + (size_t)j * hs;
-                for (int d = 0; d < hs; d++) o[d] += p[j] * v[d];
-            }
+            loops.matvec_strip(o, p, values, n_keys, hs, 0, hs);
         }
 }
