@@ -73,9 +73,10 @@ void matmul_transposed_on(KernelPath path, float *out, const float *x, const flo
 
 /* matmul and matmul_transposed with a weight Matrix of any dtype: F32 runs
  * matmul itself; F16 and BF16 widen each weight to F32 just before its
- * multiply (eight at a time in a register on the AVX2 path, a small block
- * through an L1-resident buffer on the portable one) and add the terms in
- * matmul's order, so the bits equal those of matmul on the widened matrix.
+ * multiply (sixteen or eight at a time in a register on the AVX-512 and
+ * AVX2 paths, a small block through an L1-resident buffer on the portable
+ * one) and add the terms in matmul's order, so the bits equal those of
+ * matmul on the widened matrix.
  * The plain references say what they compute:
  *   matmul_weights_reference:  out[t][o] = bias[o], then += x[t][i] * widen(w[i][o]), i in order
  *   matmul_transposed_weights_reference: the 16-lane dot of `dot` with widen(w[v][i]) */
