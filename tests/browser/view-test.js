@@ -116,6 +116,13 @@ async function testGenerate(browser, file, page, name, full, first) {
     check(bad.length === 0, name + ": the page's selection agrees with the trace at every step" + (bad.length ? " (" + bad.slice(0, 3).join("; ") + ")" : ""));
     const trace = await page.evaluate(() => JSON.parse(document.getElementById("argen-trace").textContent));
     const nSteps = trace.steps.length;
+    // the header names the sampling rules that are on, and no rule that is off (top-k 0, top-p 1, min-p 0)
+    const header = await text(page, "header p.summary"), st = trace.settings;
+    const sampling = !["greedy", "beam", "jacobi"].includes(st.strategy);
+    const said = (rule) => header.includes(rule + " = ");
+    check(said("top-k") === (sampling && st.top_k > 0) && said("top-p") === (sampling && st.top_p < 1) &&
+          said("min-p") === (sampling && st.min_p > 0),
+          name + ": the header names the rules that are on (" + header.split(", seed")[0] + ")");
     await shot(page, name + "-step");   // as the page opens: the most uncertain step
     await testOpening(browser, file, page, name, trace, first);
     // stepping from the first step: the step number, the highlighted token and the bars change

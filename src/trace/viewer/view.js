@@ -70,6 +70,15 @@
     }
 
     function fmt(x, d) { return x === null || x === undefined ? "-" : Number(x).toFixed(d); }
+    /* The sampling rules of a run that cut anything: top-k 0, top-p 1 and min-p 0 are off. */
+    function rulesOn(o) {
+        var on = [];
+        if (o.top_k > 0) on.push("top-k = " + o.top_k);
+        if (o.top_p < 1) on.push("top-p = " + o.top_p);
+        if (o.min_p > 0) on.push("min-p = " + o.min_p);
+        return on.length ? on.join(", ") : "no top-k, top-p or min-p cut";
+    }
+    function samples(strategy) { return strategy !== "greedy" && strategy !== "beam" && strategy !== "jacobi"; }
 
     /* Probability -> background: white (0) to dark blue (1); text flips to white. */
     function probStyle(p) {
@@ -285,7 +294,7 @@
             var st = data.settings;
             title = "argen generate: " + st.strategy + (kind === "generate" ? "" : " (" + kind + ")");
             facts = "model " + data.model.dir + " (vocabulary " + data.model.config.vocab_size + "), T = " +
-                    st.temperature + ", top-k = " + st.top_k + ", top-p = " + st.top_p + ", min-p = " + st.min_p +
+                    st.temperature + (samples(st.strategy) ? ", " + rulesOn(st) : "") +
                     ", seed " + data.seed + ", " + data.level + " trace, stop: " + data.result.stop_reason;
         }
         var nav = el("nav", {role: "tablist"});
@@ -510,7 +519,7 @@
             el("div", {"class": "stage"}, [
                 el("span", {"class": "label", text: "3. softmax at temperature T = " + sel.temperature}),
                 el("span", {"class": "muted", text: greedy ? " (greedy: T is not applied)" :
-                    ", then the cut lines: top-k = " + sel.top_k + ", top-p = " + sel.top_p + ", min-p = " + sel.min_p}),
+                    ", then the cut lines: " + rulesOn(sel)}),
                 barChart(rows, cuts, sel.chosen.id, "probability after temperature"),
                 cutNotes(rows, cuts, data.model.config.vocab_size),
                 el("div", {"class": "facts"}, [
@@ -800,7 +809,7 @@
                 el("span", null, ["probability ", el("b", {text: fmtP(st.probability)})]),
                 el("span", null, ["surprisal ", el("b", {text: fmt(-Math.log2(st.probability), 2)}), " bits"]),
                 el("span", null, ["entropy ", el("b", {text: st.entropy_bits === null || st.entropy_bits === undefined ? "-" : fmt(st.entropy_bits, 3)}), " bits"]),
-                el("span", {text: "strategy " + c.strategy + ", T = " + c.temperature + ", top-k = " + c.top_k + ", top-p = " + c.top_p + ", min-p = " + c.min_p}),
+                el("span", {text: "strategy " + c.strategy + ", T = " + c.temperature + (samples(c.strategy) ? ", " + rulesOn(c) : "")}),
                 el("span", {text: "context: " + (data.prompt_text || "") + c.tokens.slice(0, cmpPick.step).join("")})
             ]));
         } else {
