@@ -80,8 +80,8 @@ tmp="$OUT.tmp.$$"
   between repeats, so its row can pass the bandwidth), then the work that
   reads no weights (attention over the cached
   positions, which grows with the position, layernorm, GELU, softmax), then,
-  with threads, the synchronisation: every matmul, attention and lm_head is
-  one OpenMP parallel region, about 61 per token, each a fork and a join
+  with threads, the synchronisation: every matmul, attention, GELU and
+  lm_head is one OpenMP parallel region, about 73 per token, each a fork and a join
   (a few microseconds on idle CPUs; ten or more when the CPUs are shared, and
   a descheduled thread stalls its partner at every join).
 - **The decode kernels** add eight weight rows into a block of outputs per
@@ -94,7 +94,9 @@ tmp="$OUT.tmp.$$"
   sum stays whole and in order on one thread, which is why the thread count
   never changes a bit.  Rows per thread would read one contiguous block of
   memory each, but would add partial sums in another order than
-  matmul_reference.
+  matmul_reference.  On a matrix 768 outputs wide (mlp.c_proj) each of 2
+  threads reads 1.5 KB of every 3 KB row, a pattern the CPU's prefetcher
+  serves poorly: that row of the 2-thread table is the lowest.
 - **Prefill** is bounded by the multiply-add peak: a register-resident loop of
   twelve independent chains of vector multiply then add, in the unit the
   kernels use (AVX-512 or AVX2 on the default path).  Every product and every sum is
@@ -119,8 +121,10 @@ tmp="$OUT.tmp.$$"
 - **Half-precision weights** (`--weights f16|bf16`, or an F16/BF16
   checkpoint as stored) hold the matrices in 16 bits and widen them in the
   kernels (`vcvtph2ps` or a 16-bit shift, 16 or 8 at a time on the AVX-512
-  and AVX2 paths), so a token reads half
-  the bytes and the decode bound doubles; their "decode bound" row is that
+  and AVX2 paths), so a token reads half the bytes and the decode bound
+  doubles.  Their rows are half as long, so the CPU's prefetcher, which
+  learns each row anew, runs ahead over less of each; the half kernels
+  prefetch the next pass's lines themselves.  Their "decode bound" row is that
   doubled bound, so set their decode rate against the first section's F32
   bound to see the gain over F32 weights.  Holding F16/BF16 checkpoints so
   gives the same bits as converting them to F32 at load; `--weights` on an
