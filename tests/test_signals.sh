@@ -19,10 +19,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$ARGEN" generate --help >/dev/null 2>&1 || { echo "test_signals: argen generate is missing"; exit 1; }
 # Slow enough to be interrupted: generate recomputes the whole context every step
-# (greedy on this random model runs all 1000 steps without meeting eos: ~25 s).
+# (greedy on this random model runs all 1000 steps without meeting eos: ~25 s);
+# Jacobi, which keeps its prefix cached and runs 128 positions per pass, gets
+# the wider model "wide" (1000 tokens: about 7 s with AVX-512 kernels).
 if ! "$ARGEN" init --out "$tmp/m" --layers 2 --heads 2 --embd 64 --positions 1024 --vocab 2048 --seed 5 \
         >"$tmp/init.log" 2>&1 ||
    ! "$ARGEN" init --out "$tmp/small" --layers 1 --heads 2 --embd 16 --positions 32 --vocab 64 --seed 5 \
+        >"$tmp/init.log" 2>&1 ||
+   ! "$ARGEN" init --out "$tmp/wide" --layers 4 --heads 4 --embd 256 --positions 1024 --vocab 2048 --seed 5 \
         >"$tmp/init.log" 2>&1; then
     cat "$tmp/init.log"; echo "test_signals: argen init failed"; exit 1
 fi
@@ -99,7 +103,7 @@ else:
 for strategy, extra in (("beam", ["--beams", "8"]), ("jacobi", ["--block", "128"])):
     name = "generate-" + strategy
     trace = os.path.join(tmp, name + ".json")
-    r = interrupt(name, [argen, "generate", "--model", os.path.join(tmp, "m"), "--ids", "1,2,3",
+    r = interrupt(name, [argen, "generate", "--model", os.path.join(tmp, "m" if strategy == "beam" else "wide"), "--ids", "1,2,3",
                          "--max-new-tokens", "1000", "--strategy", strategy, "--trace", trace] + extra +
                         (["--no-kv-cache"] if strategy == "beam" else []),
                   lambda: time.sleep(1.0) or True, wait_s=5)
