@@ -755,8 +755,9 @@ static void matmul_loops(KernelLoops k, float *restrict out, const float *restri
     for (int t = 0; t < T; t++)
         for (int o = 0; o < out_dim; o++) out[(size_t)t * out_dim + o] = bias ? bias[o] : 0.0f;
     int t_tiled = T - T % k.tile_t, o_tiled = out_dim - out_dim % k.tile_o;
-    /* Full tiles, a column strip per thread ... */
-#pragma omp parallel for schedule(static)
+    /* Full tiles, a column strip per thread (no threads woken when no
+     * tile is full, as in decode) ... */
+#pragma omp parallel for schedule(static) if (t_tiled > 0)
     for (int o0 = 0; o0 < o_tiled; o0 += k.tile_o)
         for (int t0 = 0; t0 < t_tiled; t0 += k.tile_t) k.matmul_tile(out, x, w, in, out_dim, t0, o0);
     /* ... the columns right of the last tile for the tiled tokens ... */
@@ -779,7 +780,10 @@ static void matmul_transposed_loops(KernelLoops k, float *out, const float *x, c
     for (int t = 0; t < T; t++) {
         const float *xt = x + (size_t)t * C;
         float *y = out + (size_t)t * V;
-#pragma omp parallel for schedule(static)
+        /* Rows in chunks of 512, each taken by whichever thread is free:
+         * one thread slowed by other work then holds up less of the step,
+         * and every logit is still one whole dot, whoever computes it. */
+#pragma omp parallel for schedule(dynamic, 512)
         for (int v = 0; v < V; v++) y[v] = k.dot(xt, (const char *)w + (size_t)v * row_bytes, C);
     }
 }
