@@ -81,7 +81,7 @@ tmp="$OUT.tmp.$$"
   reads no weights (attention over the cached
   positions, which grows with the position, layernorm, GELU, softmax), then,
   with threads, the synchronisation: every matmul, attention, GELU and
-  lm_head is one OpenMP parallel region, about 73 per token, each a fork and a join
+  lm_head is one OpenMP parallel region, 73 per token, each a fork and a join
   (a few microseconds on idle CPUs; ten or more when the CPUs are shared, and
   a descheduled thread stalls its partner at every join).
 - **The decode kernels** add eight weight rows into a block of outputs per
@@ -90,13 +90,18 @@ tmp="$OUT.tmp.$$"
   bandwidth; lm_head is one dot product per vocabulary row (rows of wte are
   contiguous).  With threads, each thread takes one contiguous block of
   columns of every row (a multiple of 16 floats, so no two threads write one
-  cache line) and the lm_head's rows in one contiguous block: each output's
-  sum stays whole and in order on one thread, which is why the thread count
-  never changes a bit.  Rows per thread would read one contiguous block of
-  memory each, but would add partial sums in another order than
-  matmul_reference.  On a matrix 768 outputs wide (mlp.c_proj) each of 2
-  threads reads 1.5 KB of every 3 KB row, a pattern the CPU's prefetcher
-  serves poorly: that row of the 2-thread table is the lowest.
+  cache line), and the lm_head's rows go in chunks of 512 to whichever
+  thread is free (a thread slowed by other work then holds up less of the
+  step): each output's sum stays whole and in order on one thread, which is
+  why the thread count never changes a bit.  Rows per thread would read one
+  contiguous block of memory each, but would add partial sums in another
+  order than matmul_reference.  On a matrix 768 outputs wide (mlp.c_proj)
+  each of 2 threads reads 1.5 KB of every 3 KB row, a pattern the CPU's
+  prefetcher serves poorly: that row of the 2-thread table is the lowest.
+  Splitting that matrix into two contiguous halves of rows instead (tried,
+  not kept: it changes every sum) raised its 2-thread rate only from about
+  54 % to 65 % of the bandwidth in four back-to-back pairs, so the short
+  rows, not only the strided split, hold it back.
 - **Prefill** is bounded by the multiply-add peak: a register-resident loop of
   twelve independent chains of vector multiply then add, in the unit the
   kernels use (AVX-512 or AVX2 on the default path).  Every product and every sum is
