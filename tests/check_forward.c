@@ -230,7 +230,7 @@ static int in_mapping(const GPT2 *m, const void *p) {
 
 /* An F16 or BF16 checkpoint keeps its matrices in 16 bits, in place in the
  * mapping; the vectors are F32.  Its logits are the bits of loading it
- * converted to F32 (--weights f32, today's convert-at-load), on one pass and
+ * converted to F32 at load (--weights f32), on one pass and
  * through the KV cache alike. */
 START_TEST(test_half_checkpoint_kept_half) {
     const Fixture *f = &FIXTURES[_i];

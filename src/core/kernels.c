@@ -63,10 +63,12 @@ void matmul_reference(float *out, const float *x, const float *w, const float *b
 
 /* The fast matmul adds the same terms in the same order as the reference;
  * only the order in which it visits memory differs.  Its three inner loops
- * (below) are written once in plain C and compiled twice: for the machine
- * the build targets (SSE2 on any x86-64) and, where GCC or Clang build for
- * x86, for AVX2, which the CPU is asked about at run time.  AVX2 without FMA:
- * a multiply then an add, each rounded, exactly as the plain C says. */
+ * (strip, tile, dot; below) are written in plain C for the machine the build
+ * targets (SSE2 on any x86-64) and, where GCC or Clang build for x86, again
+ * for AVX2 and for AVX-512 (the plain C recompiled where the compiler
+ * vectorises it well, intrinsics where it does not), the widest the CPU has
+ * chosen at run time.  No FMA on any path: a multiply then an add, each
+ * rounded, exactly as the plain C says. */
 #if defined(__GNUC__)
 #define KERNEL_INLINE static inline __attribute__((always_inline))
 #else
@@ -80,8 +82,8 @@ void matmul_reference(float *out, const float *x, const float *w, const float *b
  * x86 CPU with AVX2 has; cpu_has_avx2_path() asks for both. */
 #define AVX2_TARGET __attribute__((target("avx2,f16c")))
 /* The AVX-512 path: the same loops sixteen lanes wide (AVX-512F, which
- * has the half-precision conversion too); asked of the CPU as AVX-512F and
- * the AVX2 path, whose prefill tile it shares. */
+ * has the half-precision conversion too); asked of the CPU as AVX-512F on
+ * top of the AVX2 path. */
 #define AVX512_TARGET __attribute__((target("avx512f,avx2,f16c")))
 #endif
 
@@ -610,7 +612,7 @@ AVX512_TARGET KERNEL_INLINE void matmul_tile_avx512_body(float *restrict out, co
         size_t wi = (size_t)i * out_dim + o0;
         __m512 w0 = load16(w, wi, dtype), w1 = load16(w, wi + 16, dtype);
 #pragma GCC unroll 8
-    for (int t = 0; t < TILE_T_AVX512; t++) {
+        for (int t = 0; t < TILE_T_AVX512; t++) {
             __m512 xv = _mm512_set1_ps(xt[(size_t)t * in + i]);
             acc[t][0] = _mm512_add_ps(acc[t][0], _mm512_mul_ps(xv, w0));
             acc[t][1] = _mm512_add_ps(acc[t][1], _mm512_mul_ps(xv, w1));
